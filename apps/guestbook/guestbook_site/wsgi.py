@@ -1,0 +1,9 @@
+"""WSGI entry point: guestbook_site.wsgi:application (mod_wsgi and gunicorn)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guestbook_site.settings")
+
+application = get_wsgi_application()
