@@ -17,7 +17,11 @@ def application(environ, start_response):
         "Hello World!\n"
         f"SCRIPT_NAME={_text(environ, 'SCRIPT_NAME')}\n"
         f"PATH_INFO={_text(environ, 'PATH_INFO')}\n"
-    ).encode()
+    )
+    if "mod_wsgi.process_group" in environ:
+        # '' when mod_wsgi runs the app embedded in Apache's workers, else the daemon group.
+        body += f"PROCESS_GROUP={environ['mod_wsgi.process_group']}\n"
+    body = body.encode()
     start_response(
         "200 OK",
         [

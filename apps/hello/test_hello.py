@@ -45,3 +45,8 @@ def test_non_ascii_path(application):
     path = "/caf\u00e9".encode().decode("latin-1")
     _, _, body = call(application, SCRIPT_NAME="", PATH_INFO=path)
     assert "PATH_INFO=/caf\u00e9\n" in body.decode("utf-8")
+
+
+def test_mod_wsgi_process_group_is_echoed(application):
+    _, _, body = call(application, SCRIPT_NAME="", PATH_INFO="/", **{"mod_wsgi.process_group": "hi"})
+    assert body.decode().splitlines()[-1] == "PROCESS_GROUP=hi"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Debian packages the controller needs: rsync (code deploys), a Docker engine and debootstrap
+# (the local target containers). Installs only what is missing; needs root for that.
+set -euo pipefail
+missing=()
+command -v rsync >/dev/null 2>&1 || missing+=(rsync)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io containerd runc iptables)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "==> apt-get install ${missing[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
