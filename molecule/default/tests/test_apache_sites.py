@@ -1,0 +1,246 @@
+"""Apache2 + mod_wsgi: the example apps over real HTTP with the right Host header, the security of
+the files on the target, and check mode on a converged host."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import shutil
+
+import docker
+import pytest
+from wsgi_testlib.playbook import molecule_inventory, run_playbook
+from wsgi_testlib.web import Site, container_ip
+
+SiteFactory = Callable[[str], Site]
+NAMES = [
+    "departamentos.centro.intranet",
+    "www.departamentos.centro.intranet",
+    "embedded.example.test",
+    "guestbook.example.org",
+    "www.guestbook.example.org",
+    "poll.example.org",
+]
+
+
+@pytest.mark.parametrize("domain", ["departamentos.centro.intranet", "www.departamentos.centro.intranet"])
+def test_hello_is_served_at_its_prefix_in_daemon_mode(site: SiteFactory, domain: str) -> None:
+    resp = site(domain).get("/test")
+    assert resp.status_code == 200
+    lines = resp.text.splitlines()
+    assert lines[0] == "Hello World!"
+    assert "SCRIPT_NAME=/test" in lines
+    assert "PROCESS_GROUP=hello" in lines  # mod_wsgi daemon process group of the site
+
+
+def test_hello_is_not_served_outside_its_prefix(site: SiteFactory) -> None:
+    assert site("departamentos.centro.intranet").get("/other").status_code == 404
+
+
+def test_embedded_mode_site_runs_inside_apache(site: SiteFactory) -> None:
+    resp = site("embedded.example.test").get("/")
+    assert resp.status_code == 200
+    assert resp.text.startswith("Hello World!\n")
+    assert "PROCESS_GROUP=" in resp.text.splitlines()  # '' = embedded in Apache's workers
+
+
+def test_daemon_processes_run_as_the_app_users(host) -> None:  # noqa: ANN001
+    procs = host.run("ps -eo user:32,args").stdout
+    for name in ("hello", "guestbook", "polls"):
+        assert re.search(rf"^wsgi-{name}\s+\(wsgi:{name}\)", procs, re.M), procs
+    assert "(wsgi:hello-embedded)" not in procs
+
+
+def test_static_file_of_plain_wsgi_app_is_served_by_apache(site: SiteFactory) -> None:
+    resp = site("departamentos.centro.intranet").get("/test/static/hello.css")
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"].startswith("text/css")
+    assert "max-age" in resp.headers.get("Cache-Control", "")
+
+
+def test_guestbook_form_posts_a_message_that_is_then_listed(site: SiteFactory) -> None:
+    gb = site("guestbook.example.org")
+    page = gb.get("/")
+    assert page.status_code == 200
+    assert "Guestbook" in page.text
+    message = f"Hello from testinfra {uuid.uuid4().hex[:12]}"
+    resp = gb.post("/", {"csrfmiddlewaretoken": gb.csrf_token(page.text), "name": "molecule", "text": message})
+    assert resp.status_code == 302, resp.text[:500]
+    listed = gb.get(resp.headers["Location"] if resp.headers["Location"].startswith("/") else "/")
+    assert listed.status_code == 200
+    assert message in listed.text
+
+
+def test_guestbook_refuses_a_post_without_csrf_token(site: SiteFactory) -> None:
+    resp = site("guestbook.example.org").post("/", {"name": "x", "text": "no token"})
+    assert resp.status_code == 403
+
+
+def test_guestbook_answers_on_its_alias_and_not_on_other_names(site: SiteFactory) -> None:
+    assert site("www.guestbook.example.org").get("/").status_code == 200
+
+
+def test_poll_vote_is_counted(site: SiteFactory) -> None:
+    polls = site("poll.example.org")
+    index = polls.get("/")
+    assert index.status_code == 200
+    qid = re.search(r'href="/(\d+)/"', index.text)
+    assert qid, index.text[:500]
+    detail = polls.get(f"/{qid.group(1)}/")
+    assert detail.status_code == 200
+    choice = re.search(r'name="choice" id="[^"]*" value="(\d+)"', detail.text) or re.search(
+        r'name="choice" value="(\d+)"', detail.text
+    )
+    assert choice, detail.text[:1000]
+
+    def votes(html: str) -> dict[str, int]:
+        return {c: int(n) for c, n in re.findall(r"<li>\s*(.+?)\s*--\s*(\d+)\s+votes?", html)}
+
+    before = votes(polls.get(f"/{qid.group(1)}/results/").text)
+    resp = polls.post(
+        f"/{qid.group(1)}/vote/",
+        {"csrfmiddlewaretoken": polls.csrf_token(detail.text), "choice": choice.group(1)},
+    )
+    assert resp.status_code == 302, resp.text[:500]
+    assert resp.headers["Location"].endswith(f"/{qid.group(1)}/results/")
+    after = votes(polls.get(f"/{qid.group(1)}/results/").text)
+    assert sum(after.values()) == sum(before.values()) + 1, (before, after)
+
+
+@pytest.mark.parametrize("domain", ["guestbook.example.org", "poll.example.org"])
+def test_admin_css_is_served_by_apache_with_debug_off(site: SiteFactory, domain: str) -> None:
+    s = site(domain)
+    css = s.get("/static/admin/css/base.css")
+    assert css.status_code == 200
+    assert css.headers["Content-Type"].startswith("text/css")
+    assert css.headers["Server"] == "Apache"  # ServerTokens Prod
+    assert "DJANGO Admin styles" in css.text
+    missing = s.get("/no-such-page/")
+    assert missing.status_code == 404
+    assert "Using the URLconf" not in missing.text  # Django's DEBUG page
+    assert s.get("/admin/login/").status_code == 200
+
+
+def test_unknown_host_is_refused_by_django_allowed_hosts(address: str) -> None:
+    # No default site: Apache hands unknown names to the first VirtualHost; Django refuses them.
+    resp = Site(address, "evil.example.net").get("/")
+    assert resp.status_code in (400, 404)
+    assert "Guestbook" not in resp.text
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_site_name_resolves_on_the_host(host, address: str, name: str) -> None:  # noqa: ANN001
+    result = host.run(f"getent hosts {name}")
+    assert result.rc == 0
+    assert result.stdout.split()[0] == address
+
+
+@pytest.mark.parametrize("site_name", ["hello", "guestbook", "polls"])
+def test_code_is_not_writable_by_the_web_or_app_user(host, site_name: str) -> None:  # noqa: ANN001
+    src = f"/srv/wsgi/{site_name}/src"
+    assert host.file(src).user == "root"
+    dirs = f"{src} /srv/wsgi/{site_name}/venv /srv/wsgi/{site_name}/wsgi"
+    for user in ("www-data", f"wsgi-{site_name}"):
+        probe = host.run(f"runuser -u {user} -- find {dirs} -writable -print -quit")
+        assert probe.rc == 0, probe.stderr
+        assert probe.stdout.strip() == "", f"{user} can write {probe.stdout}"
+
+
+@pytest.mark.parametrize("site_name", ["guestbook", "polls"])
+def test_only_the_data_dir_is_writable_by_the_app_user(host, site_name: str) -> None:  # noqa: ANN001
+    data = f"/srv/wsgi/{site_name}/data"
+    assert host.run(f"runuser -u wsgi-{site_name} -- test -w {data}").rc == 0
+    assert host.run(f"runuser -u www-data -- test -w {data}").rc != 0
+    assert host.file(f"{data}/db.sqlite3").user == f"wsgi-{site_name}"
+
+
+@pytest.mark.parametrize("site_name", ["guestbook", "polls"])
+def test_env_file_with_the_secret_is_not_world_readable(host, site_name: str) -> None:  # noqa: ANN001
+    env = host.file(f"/etc/wsgi-sites/{site_name}.env")
+    assert env.user == "root"
+    assert env.group == f"wsgi-{site_name}"
+    assert env.mode == 0o640
+    assert "DJANGO_SECRET_KEY=" in env.content_string
+    assert "DJANGO_DEBUG=\"0\"" in env.content_string
+    assert host.run(f"runuser -u www-data -- cat /etc/wsgi-sites/{site_name}.env").rc != 0
+
+
+def _secret(name: str) -> str:
+    path = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "secrets" / name
+    return path.read_text().split()[0]
+
+
+def test_secret_is_nowhere_else_on_the_host(host) -> None:  # noqa: ANN001
+    secret = _secret("guestbook")
+    found = host.run(f"grep -rlF -- '{secret}' /srv/wsgi /etc/apache2 /var/log/apache2 /etc/hosts")
+    assert found.stdout.strip() == ""
+    assert host.run(f"grep -lF -- '{secret}' /etc/wsgi-sites/guestbook.env").rc == 0
+
+
+def test_one_virtualhost_per_site_and_no_default_site(host) -> None:  # noqa: ANN001
+    enabled = host.run("ls /etc/apache2/sites-enabled").stdout.split()
+    assert sorted(enabled) == ["guestbook.conf", "hello-embedded.conf", "hello.conf", "polls.conf"]
+    vhost = host.file("/etc/apache2/sites-available/guestbook.conf").content_string
+    for directive in (
+        "ServerName guestbook.example.org",
+        "ServerAlias www.guestbook.example.org",
+        "WSGIDaemonProcess guestbook user=wsgi-guestbook",
+        "python-home=/srv/wsgi/guestbook/venv",
+        "python-path=/srv/wsgi/guestbook/src",
+        "WSGIProcessGroup guestbook",
+        "WSGIApplicationGroup %{GLOBAL}",
+        "WSGIScriptAlias / /srv/wsgi/guestbook/wsgi/guestbook.wsgi process-group=guestbook",
+        "Alias /static/ /srv/wsgi/guestbook/static/",
+        "ErrorLog ${APACHE_LOG_DIR}/guestbook.error.log",
+    ):
+        assert directive in vhost
+    assert host.file("/var/log/apache2/guestbook.access.log").exists
+
+
+def test_check_mode_with_diff_on_converged_hosts_changes_nothing() -> None:
+    run = run_playbook("site.yml", molecule_inventory(), "--check", "--diff")
+    assert run.rc == 0, run.output[-3000:]
+    recap = run.recap()
+    assert recap, run.output[-2000:]
+    assert all(counts["changed"] == 0 for counts in recap.values()), recap
+    assert _secret("guestbook") not in run.output
+
+
+def _exec(container: str, cmd: str) -> str:
+    result = docker.from_env().containers.get(container).exec_run(["sh", "-c", cmd])
+    return result.output.decode().strip()
+
+
+def test_code_change_reloads_the_daemon_without_restarting_apache(tmp_path: Path) -> None:
+    """Deploy a changed hello app: its daemon processes are replaced, Apache's master stays."""
+    apps = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "apps"
+    changed = tmp_path / "apps"
+    shutil.copytree(apps, changed, ignore=shutil.ignore_patterns("__pycache__"))
+    script = changed / "hello" / "hello.wsgi"
+    script.write_text(script.read_text().replace("Hello World!", "Hello again!"))
+    listing = run_playbook("site.yml", molecule_inventory(), "--list-hosts").output.split()
+    containers = sorted({h for h in listing if h.startswith("wsgi-mol-")})
+    assert containers
+    before = {c: (_exec(c, "cat /run/apache2/apache2.pid"), _exec(c, "pgrep -u wsgi-hello -d, .")) for c in containers}
+    select = ["-e", '{"wsgi_only_sites": ["hello"]}']
+    try:
+        run = run_playbook("site.yml", molecule_inventory(), *select, "-e", f"wsgi_source_base_dir={changed}")
+        assert run.rc == 0, run.output[-3000:]
+        assert all(c["changed"] > 0 for c in run.recap().values())
+        for container in containers:
+            resp = Site(container_ip(container), "departamentos.centro.intranet").wait_ok("/test")
+            assert resp.text.startswith("Hello again!"), resp.text
+            master, daemons = before[container]
+            assert _exec(container, "cat /run/apache2/apache2.pid") == master  # no Apache restart
+            assert _exec(container, "pgrep -u wsgi-hello -d, .") != daemons  # new daemon processes
+    finally:
+        restore = run_playbook("site.yml", molecule_inventory(), *select)
+        assert restore.rc == 0, restore.output[-3000:]
+    for container in containers:
+        assert Site(container_ip(container), "departamentos.centro.intranet").wait_ok("/test").text.startswith(
+            "Hello World!"
+        )
