@@ -1,0 +1,368 @@
+"""The inventory model: groups → hosts → sites, read with ``ansible-inventory --list``.
+
+Loading never raises: problems come back as :attr:`Inventory.errors`. Secret values found in
+host vars (each site's ``secrets`` dict, any secret-looking variable) are collected into
+:attr:`Inventory.secret_values` for redaction and removed from the stored host vars.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .paths import subprocess_path, tool_path
+from .redact import Redactor, collect_secret_values, is_secret_key
+
+DEFAULT_STACK = "apache_mod_wsgi"
+TARGET_GROUP = "wsgi_servers"
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    domain: str = ""
+    aliases: tuple[str, ...] = ()
+    path: str = "/"
+    kind: str = "wsgi"
+    stack: str = DEFAULT_STACK
+    mode: str = ""
+    processes: int | None = None
+    threads: int | None = None
+    state: str = "present"
+    env_keys: tuple[str, ...] = ()
+    secret_keys: tuple[str, ...] = ()
+
+    def matches(self, needle: str) -> bool:
+        hay = " ".join((self.name, self.domain, *self.aliases, self.path, self.stack, self.kind))
+        return needle in hay.lower()
+
+
+@dataclass
+class Host:
+    name: str
+    groups: list[str] = field(default_factory=list)
+    vars: dict[str, Any] = field(default_factory=dict)
+    sites: list[Site] = field(default_factory=list)
+    site_errors: list[str] = field(default_factory=list)
+
+    @property
+    def address(self) -> str:
+        return str(self.vars.get("ansible_host") or self.name)
+
+    @property
+    def default_stack(self) -> str:
+        return str(self.vars.get("wsgi_default_stack") or DEFAULT_STACK)
+
+
+@dataclass
+class Group:
+    name: str
+    children: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Inventory:
+    source: str
+    groups: dict[str, Group] = field(default_factory=dict)
+    hosts: dict[str, Host] = field(default_factory=dict)
+    environment: str | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    secret_values: set[str] = field(default_factory=set)
+    load_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def name(self) -> str:
+        """The name an operator types to confirm an apply on a production inventory."""
+        path = Path(self.source)
+        if path.is_file() or path.suffix in (".yml", ".yaml", ".ini", ".json"):
+            return path.parent.name if path.stem in ("hosts", "inventory") else path.stem
+        return path.name
+
+    @property
+    def is_production(self) -> bool:
+        return (self.environment or "").lower() in ("production", "prod")
+
+    def redactor(self) -> Redactor:
+        return Redactor(self.secret_values)
+
+    # -- structure --------------------------------------------------------------------
+    def group_hosts(self, group: str, _seen: set[str] | None = None) -> list[str]:
+        """All hosts of a group, its children's included, in inventory order."""
+        if group == "all":
+            return list(self.hosts)
+        seen = _seen if _seen is not None else set()
+        if group in seen or group not in self.groups:
+            return []
+        seen.add(group)
+        out: list[str] = list(self.groups[group].hosts)
+        for child in self.groups[group].children:
+            out.extend(self.group_hosts(child, seen))
+        return list(dict.fromkeys(out))
+
+    def top_groups(self) -> list[str]:
+        if "all" in self.groups:
+            return [g for g in self.groups["all"].children if g in self.groups]
+        children = {c for g in self.groups.values() for c in g.children}
+        return [g for g in self.groups if g not in children]
+
+    def site_names(self, hosts: list[str] | None = None) -> list[str]:
+        names: dict[str, None] = {}
+        for host in hosts if hosts is not None else list(self.hosts):
+            for site in self.hosts[host].sites if host in self.hosts else []:
+                names.setdefault(site.name, None)
+        return list(names)
+
+    # -- patterns ---------------------------------------------------------------------
+    def _match_one(self, pattern: str) -> list[str]:
+        if pattern in ("all", "*"):
+            return list(self.hosts)
+        if pattern in self.groups:
+            return self.group_hosts(pattern)
+        if pattern in self.hosts:
+            return [pattern]
+        if any(ch in pattern for ch in "*?["):
+            out: list[str] = []
+            for group in self.groups:
+                if fnmatch.fnmatchcase(group, pattern):
+                    out.extend(self.group_hosts(group))
+            out.extend(h for h in self.hosts if fnmatch.fnmatchcase(h, pattern))
+            return list(dict.fromkeys(out))
+        return []
+
+    def resolve(self, pattern: str) -> list[str]:
+        """Hosts matched by an Ansible host pattern (``a:b``, ``a,b``, ``a:&b``, ``a:!b``)."""
+        parts = [p.strip() for p in pattern.replace(",", ":").split(":") if p.strip()]
+        selected: dict[str, None] = {}
+        intersections: list[set[str]] = []
+        exclusions: set[str] = set()
+        for part in parts:
+            if part.startswith("&"):
+                intersections.append(set(self._match_one(part[1:])))
+            elif part.startswith("!"):
+                exclusions |= set(self._match_one(part[1:]))
+            else:
+                selected.update(dict.fromkeys(self._match_one(part)))
+        hosts = [h for h in selected if h not in exclusions]
+        for inter in intersections:
+            hosts = [h for h in hosts if h in inter]
+        return hosts
+
+    def target_hosts(self, limit: str | None, group: str = TARGET_GROUP) -> list[str]:
+        """The hosts a run of the collection's playbooks would touch."""
+        base = self.group_hosts(group) if group in self.groups else list(self.hosts)
+        if not limit:
+            return base
+        limited = set(self.resolve(limit))
+        return [h for h in base if h in limited]
+
+    # -- filtering --------------------------------------------------------------------
+    def filter(self, text: str) -> dict[str, list[tuple[str, list[Site]]]]:
+        """Groups → hosts → sites matching ``text`` (every word must match somewhere)."""
+        words = [w for w in text.lower().split() if w]
+        result: dict[str, list[tuple[str, list[Site]]]] = {}
+        for group_name in self.groups:
+            if group_name == "all":
+                continue
+            group = self.groups[group_name]
+            group_hit = all(w in group_name.lower() for w in words) if words else True
+            rows: list[tuple[str, list[Site]]] = []
+            for host_name in group.hosts:
+                host = self.hosts.get(host_name)
+                if host is None:
+                    continue
+                if group_hit or not words:
+                    rows.append((host_name, host.sites))
+                    continue
+                host_hit = all(w in host_name.lower() for w in words)
+                if host_hit:
+                    rows.append((host_name, host.sites))
+                    continue
+                sites = [s for s in host.sites if all(s.matches(w) for w in words)]
+                if sites:
+                    rows.append((host_name, sites))
+            if rows or group_hit and words:
+                result[group_name] = rows
+        return result
+
+
+# -- parsing -------------------------------------------------------------------------
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_sites(raw: Any, default_stack: str) -> tuple[list[Site], list[str], set[str]]:
+    """Sites of one host from its ``wsgi_sites`` value: (sites, problems, secret values)."""
+    sites: list[Site] = []
+    problems: list[str] = []
+    secrets: set[str] = set()
+    if raw is None:
+        return sites, problems, secrets
+    if not isinstance(raw, list):
+        return sites, [f"wsgi_sites is a {type(raw).__name__}, expected a list"], secrets
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict) or not item.get("name"):
+            problems.append(f"wsgi_sites[{index}] has no name")
+            continue
+        secret_dict = item.get("secrets") or {}
+        secrets |= collect_secret_values(secret_dict)
+        for key, value in item.items():
+            if key != "secrets" and is_secret_key(key):
+                secrets |= collect_secret_values(value)
+        env = item.get("env") or {}
+        if isinstance(env, dict):
+            for key, value in env.items():
+                if is_secret_key(key):
+                    secrets |= collect_secret_values(value)
+        mod_wsgi = item.get("mod_wsgi") if isinstance(item.get("mod_wsgi"), dict) else {}
+        aliases = item.get("aliases") or []
+        sites.append(
+            Site(
+                name=str(item["name"]),
+                domain=str(item.get("domain") or ""),
+                aliases=tuple(str(a) for a in aliases) if isinstance(aliases, list) else (),
+                path=str(item.get("path") or "/"),
+                kind=str(item.get("kind") or "wsgi"),
+                stack=str(item.get("stack") or default_stack),
+                mode=str(mod_wsgi.get("mode") or ""),
+                processes=_as_int(mod_wsgi.get("processes")),
+                threads=_as_int(mod_wsgi.get("threads")),
+                state=str(item.get("state") or "present"),
+                env_keys=tuple(sorted(env)) if isinstance(env, dict) else (),
+                secret_keys=tuple(sorted(secret_dict)) if isinstance(secret_dict, dict) else (),
+            )
+        )
+    return sites, problems, secrets
+
+
+def parse_inventory_json(data: dict[str, Any], source: str) -> Inventory:
+    """Build the model from ``ansible-inventory --list`` JSON."""
+    inv = Inventory(source=source)
+    hostvars: dict[str, Any] = (data.get("_meta") or {}).get("hostvars") or {}
+    for name, value in data.items():
+        if name == "_meta" or not isinstance(value, dict):
+            continue
+        inv.groups[name] = Group(
+            name=name,
+            children=list(value.get("children") or []),
+            hosts=list(value.get("hosts") or []),
+        )
+    for group in inv.groups.values():
+        for host in group.hosts:
+            inv.hosts.setdefault(host, Host(host)).groups.append(group.name)
+    for host_name in hostvars:
+        inv.hosts.setdefault(host_name, Host(host_name))
+    # Propagate group membership upwards for display ("web1 is in wsgi_servers too").
+    parents: dict[str, list[str]] = {}
+    for group in inv.groups.values():
+        for child in group.children:
+            parents.setdefault(child, []).append(group.name)
+    for host in inv.hosts.values():
+        pending = list(host.groups)
+        while pending:
+            for parent in parents.get(pending.pop(), []):
+                if parent not in host.groups and parent != "all":
+                    host.groups.append(parent)
+                    pending.append(parent)
+
+    secrets: set[str] = set()
+    for host_name, host in inv.hosts.items():
+        hv = hostvars.get(host_name) or {}
+        if not isinstance(hv, dict):
+            continue
+        for key, value in hv.items():
+            if is_secret_key(key) and key != "wsgi_sites":
+                secrets |= collect_secret_values(value)
+        default_stack = str(hv.get("wsgi_default_stack") or DEFAULT_STACK)
+        sites, problems, site_secrets = parse_sites(hv.get("wsgi_sites"), default_stack)
+        secrets |= site_secrets
+        host.sites = sites
+        host.site_errors = [f"{host_name}: {p}" for p in problems]
+        inv.warnings.extend(host.site_errors)
+        host.vars = hv
+        env = hv.get("wsgi_inventory_environment")
+        if env and inv.environment is None:
+            inv.environment = str(env)
+    inv.secret_values = secrets
+    redactor = Redactor(secrets)
+    for host in inv.hosts.values():
+        host.vars = redactor.data(host.vars)
+    return inv
+
+
+def load_inventory(
+    source: str | Path, cwd: str | Path | None = None, timeout: float = 120
+) -> Inventory:
+    """Run ``ansible-inventory -i SOURCE --list`` and parse it; errors are returned as values."""
+    source = str(source)
+    started = time.perf_counter()
+    env = dict(os.environ)
+    env.update(
+        PATH=subprocess_path(),
+        ANSIBLE_INVENTORY_UNPARSED_FAILED="1",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+    )
+    if not Path(source).exists():
+        return Inventory(source=source, errors=[f"inventory not found: {source}"])
+    try:
+        proc = subprocess.run(
+            [tool_path("ansible-inventory"), "-i", source, "--list"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=str(cwd) if cwd else None,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Inventory(source=source, errors=[f"ansible-inventory failed: {exc}"])
+    stderr_lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    if proc.returncode != 0:
+        message = "\n".join(stderr_lines[-20:]) or f"ansible-inventory exited {proc.returncode}"
+        return Inventory(source=source, errors=[message])
+    try:
+        data = json.loads(proc.stdout)
+    except json.JSONDecodeError as exc:
+        return Inventory(source=source, errors=[f"ansible-inventory output is not JSON: {exc}"])
+    inv = parse_inventory_json(data, source)
+    inv.warnings.extend(line for line in stderr_lines if "WARNING" in line)
+    inv.load_seconds = time.perf_counter() - started
+    return inv
+
+
+def inventory_signature(source: str | Path) -> tuple[tuple[str, float, int], ...]:
+    """Cheap fingerprint of the inventory files (for reload-on-change)."""
+    path = Path(source)
+    files: list[Path] = []
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+    elif path.exists():
+        files = [path]
+        for extra in ("group_vars", "host_vars"):
+            folder = path.parent / extra
+            if folder.is_dir():
+                files.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
+    out: list[tuple[str, float, int]] = []
+    for f in files:
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        out.append((str(f), st.st_mtime, st.st_size))
+    return tuple(out)

@@ -1,0 +1,472 @@
+"""Live run view (also used to replay history): summary, failures, tasks → hosts, detail, log."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    RichLog,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from ..events import HostResult, RunAggregate, TaskNode
+from .base import ConsoleScreen, styled_status
+
+MAX_LOG_LINES = 20000
+MAX_TASK_HOST_ROWS = 200
+
+
+class LiveScreen(ConsoleScreen):
+    BINDINGS = [
+        Binding("c", "cancel", "Cancel run"),
+        Binding("f", "relaunch_failed", "Relaunch failed"),
+        Binding("a", "apply", "Check→apply"),
+        Binding("1", "tab('tab-tasks')", "Tasks", show=False),
+        Binding("2", "tab('tab-hosts')", "Hosts", show=False),
+        Binding("3", "tab('tab-log')", "Log", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.run_id: str | None = None
+        self.selected_task: str | None = None
+        self._task_rows: set[str] = set()
+        self._failure_sig: tuple[Any, ...] = ()
+        self._pending_log: list[str] = []
+        self._pending_hosts: set[str] = set()
+        self._last_detail = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(
+            "No run yet: press [b]n[/] to start one, or replay one from [b]h[/]istory.",
+            id="summary",
+        )
+        with TabbedContent(id="live-tabs", initial="tab-tasks"):
+            with TabPane("Tasks", id="tab-tasks"):
+                with Horizontal():
+                    with Vertical(id="live-left"):
+                        yield DataTable(id="failures", cursor_type="row")
+                        yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
+                    with Vertical(id="live-right"):
+                        yield DataTable(id="task-hosts", cursor_type="row")
+                        with VerticalScroll(id="detail-scroll"):
+                            yield Static("", id="detail")
+            with TabPane("Hosts", id="tab-hosts"):
+                yield DataTable(id="hosts", cursor_type="row", zebra_stripes=True)
+            with TabPane("Log", id="tab-log"):
+                yield RichLog(id="log", max_lines=MAX_LOG_LINES, wrap=False, markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#failures", DataTable).add_columns("failure", "task", "message", "hosts")
+        self.query_one("#tasks", DataTable).add_columns(
+            "status", "play", "task", "ok", "changed", "failed", "unreach.", "skipped"
+        )
+        self.query_one("#task-hosts", DataTable).add_columns("host", "status", "message")
+        self.query_one("#hosts", DataTable).add_columns(
+            "host",
+            "status",
+            "ok",
+            "changed",
+            "failed",
+            "unreachable",
+            "skipped",
+            "rescued",
+            "ignored",
+        )
+        self.query_one("#failures", DataTable).display = False
+        if self.console.viewed_run:
+            self.run_viewed(self.console.viewed_run)
+        self.set_interval(1.0, self._tick_elapsed)
+
+    # -- app notifications ------------------------------------------------------------
+    def run_viewed(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.selected_task = None
+        self._task_rows.clear()
+        self._failure_sig = ()
+        self._pending_log = []
+        self._pending_hosts = set()
+        for table_id in ("#tasks", "#task-hosts", "#hosts", "#failures"):
+            self.query_one(table_id, DataTable).clear()
+        self.query_one("#log", RichLog).clear()
+        self.query_one("#detail", Static).update("")
+        state = self.console.runs.get(run_id)
+        if state is None:
+            return
+        agg = state.aggregate
+        agg.new_log_from = 0
+        agg.dirty_tasks = set(agg.tasks)
+        agg.dirty_summary = True
+        agg.dirty_failures = True
+        agg.dirty_hosts = set(agg.hosts)
+        self.run_updated(run_id)
+
+    def run_updated(self, run_id: str) -> None:
+        if run_id != self.run_id:
+            # Another run changed: only the summary mentions it (running count).
+            self._update_summary()
+            return
+        state = self.console.runs.get(run_id)
+        if state is None:
+            return
+        agg = state.aggregate
+        tasks, _summary, failures, lines = agg.pop_dirty()
+        active_tab = self.query_one("#live-tabs", TabbedContent).active
+        # The log and hosts tabs are only written while visible (caught up on activation).
+        self._pending_log.extend(lines)
+        if len(self._pending_log) > MAX_LOG_LINES:
+            del self._pending_log[:-MAX_LOG_LINES]
+        self._pending_hosts |= agg.pop_dirty_hosts()
+        if active_tab == "tab-log":
+            self._flush_log()
+        if active_tab == "tab-hosts":
+            self._flush_hosts(agg)
+        if failures:
+            self._update_failures(agg)
+        if tasks:
+            self._update_tasks(agg, tasks)
+        self._update_summary()
+        now = time.monotonic()
+        if self.selected_task in tasks and now - self._last_detail >= 0.5:
+            self._last_detail = now
+            self._show_task(self.selected_task)
+
+    def history_changed(self) -> None:
+        self._update_summary()
+
+    def _tick_elapsed(self) -> None:
+        state = self.console.runs.get(self.run_id or "")
+        if state is not None and state.running:
+            self._update_summary()
+
+    # -- rendering --------------------------------------------------------------------
+    def _update_summary(self) -> None:
+        state = self.console.runs.get(self.run_id or "")
+        widget = self.query_one("#summary", Static)
+        if state is None:
+            return
+        agg = state.aggregate
+        total = agg.grand_total()
+        hosts = agg.summary()
+        failed_hosts = sum(1 for t in hosts.values() if t.failed or t.unreachable)
+        kind = "replay" if state.replay else ("running" if state.running else "finished")
+        status = state.status
+        if state.running and state.cancel_requested_at:
+            status = "cancelling"
+        if state.replay or state.finished is None:
+            elapsed = ""
+        else:
+            elapsed = f"  {state.finished - state.started:.1f}s"
+        if state.running:
+            elapsed = f"  {time.time() - state.started:.0f}s"
+        others = len([s for s in self.console.active_runs() if s.run_id != state.run_id])
+        line1 = Text.assemble(
+            (f" {state.run_id} ", "bold reverse"),
+            f"  {kind}: ",
+            (status, "bold red" if status in ("failed", "error", "canceled") else "bold"),
+            f"  {state.spec.mode}  ",
+            (state.spec.playbook, "bold"),
+            f"  targets: {state.spec.limit or 'all'}",
+            elapsed,
+            (f"  (+{others} other run(s) in progress)" if others else "", "yellow"),
+        )
+        line2 = Text.assemble(
+            f" hosts {len(hosts)}  ",
+            (f"ok={total.ok}", "green"),
+            "  ",
+            (f"changed={total.changed}", "yellow"),
+            "  ",
+            (f"failed={total.failed}", "bold red" if total.failed else ""),
+            "  ",
+            (f"unreachable={total.unreachable}", "bold magenta" if total.unreachable else ""),
+            "  ",
+            (f"skipped={total.skipped}", "cyan"),
+            "  ",
+            f"rescued={total.rescued}  ignored={total.ignored}  ",
+            (f"{failed_hosts} host(s) failed" if failed_hosts else "", "bold red"),
+            ("  stats ✔" if agg.stats is not None else "", "dim"),
+        )
+        parts = [line1, line2]
+        for error in agg.errors[:2]:
+            parts.append(Text(" " + error, style="bold red"))
+        widget.update(Text("\n").join(parts))
+
+    def _update_failures(self, agg: RunAggregate) -> None:
+        table = self.query_one("#failures", DataTable)
+        groups = agg.failure_groups()
+        sig = tuple((g.task_key, g.message, g.status, len(g.hosts)) for g in groups)
+        if sig == self._failure_sig:
+            return
+        self._failure_sig = sig
+        table.clear()
+        for group in groups:
+            hosts = ", ".join(group.hosts[:6]) + (
+                f" +{len(group.hosts) - 6}" if len(group.hosts) > 6 else ""
+            )
+            table.add_row(
+                Text.from_markup(styled_status(group.status)),
+                Text(group.task),
+                Text(group.message),
+                f"{len(group.hosts)}: {hosts}",
+                key=f"{group.task_key}|{group.status}|{group.message}",
+            )
+        table.display = bool(groups)
+
+    def _task_cells(self, agg: RunAggregate, task: TaskNode) -> list[Any]:
+        counts = task.counts()
+        play = agg.plays[task.play_key].name if task.play_key in agg.plays else ""
+        name = ("[handler] " if task.is_handler else "") + task.name
+        return [
+            Text.from_markup(styled_status(task.worst)),
+            Text(play),
+            Text(name),
+            str(counts.get("ok", 0) + counts.get("ignored", 0) + counts.get("rescued", 0)),
+            str(counts.get("changed", 0)),
+            str(counts.get("failed", 0)),
+            str(counts.get("unreachable", 0)),
+            str(counts.get("skipped", 0)),
+        ]
+
+    def _update_tasks(self, agg: RunAggregate, dirty: set[str]) -> None:
+        table = self.query_one("#tasks", DataTable)
+        new_failure = False
+        for key in sorted(dirty, key=lambda k: agg.tasks[k].order if k in agg.tasks else 0):
+            task = agg.tasks.get(key)
+            if task is None:
+                continue
+            cells = self._task_cells(agg, task)
+            if key in self._task_rows:
+                for column, value in zip(table.columns, cells, strict=False):
+                    table.update_cell(key, column, value)
+            else:
+                table.add_row(*cells, key=key)
+                self._task_rows.add(key)
+            if task.worst in ("failed", "unreachable"):
+                new_failure = True
+        if new_failure:
+            order = {t.key: i for i, t in enumerate(agg.ordered_tasks(failures_first=True))}
+            current = [str(r.value) for r in table.rows]
+            if current != sorted(current, key=lambda k: order.get(k, 0)):
+                self._rebuild_tasks(agg)
+
+    def _rebuild_tasks(self, agg: RunAggregate) -> None:
+        table = self.query_one("#tasks", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        self._task_rows.clear()
+        for task in agg.ordered_tasks(failures_first=True):
+            table.add_row(*self._task_cells(agg, task), key=task.key)
+            self._task_rows.add(task.key)
+        if table.row_count:
+            table.move_cursor(row=min(cursor, table.row_count - 1))
+
+    def _flush_log(self) -> None:
+        if self._pending_log:
+            self.query_one("#log", RichLog).write("\n".join(self._pending_log))
+            self._pending_log = []
+
+    def _flush_hosts(self, agg: RunAggregate) -> None:
+        if self._pending_hosts:
+            self._update_hosts(agg, self._pending_hosts)
+            self._pending_hosts = set()
+
+    @on(TabbedContent.TabActivated, "#live-tabs")
+    def _tab_activated(self) -> None:
+        state = self.console.runs.get(self.run_id or "")
+        if state is None:
+            return
+        self._flush_log()
+        self._flush_hosts(state.aggregate)
+
+    def _update_hosts(self, agg: RunAggregate, dirty: set[str]) -> None:
+        table = self.query_one("#hosts", DataTable)
+        summary = agg.summary()
+        existing = table.rows
+        for host in sorted(dirty):
+            if host not in summary:
+                continue
+            totals = summary[host]
+            cells = [
+                host,
+                Text.from_markup(styled_status(totals.worst)),
+                *(str(v) for v in totals.as_dict().values()),
+            ]
+            if host in existing:
+                for column, value in zip(table.columns, cells, strict=False):
+                    table.update_cell(host, column, value)
+            else:
+                table.add_row(*cells, key=host)
+
+    def _show_task(self, key: str | None) -> None:
+        state = self.console.runs.get(self.run_id or "")
+        table = self.query_one("#task-hosts", DataTable)
+        table.clear()
+        if state is None or key is None or key not in state.aggregate.tasks:
+            return
+        task = state.aggregate.tasks[key]
+        from ..events import result_message
+
+        ordered = sorted(task.results.values(), key=lambda r: (_rank(r.status), r.host))
+        for result in ordered[:MAX_TASK_HOST_ROWS]:
+            message = ""
+            if result.status in ("failed", "unreachable"):
+                message = result_message(result.res, str((result.event or {}).get("stdout", "")))
+            table.add_row(
+                result.host,
+                Text.from_markup(styled_status(result.status)),
+                Text(message),
+                key=result.host,
+            )
+        if ordered:
+            self._show_detail(task, ordered[0])
+
+    def _show_detail(self, task: TaskNode, result: HostResult) -> None:
+        self.query_one("#detail", Static).update(format_detail(task, result))
+
+    # -- events -----------------------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#tasks")
+    def _task_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.selected_task = str(event.row_key.value)
+        self._show_task(self.selected_task)
+
+    @on(DataTable.RowHighlighted, "#failures")
+    def _failure_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        task_key = str(event.row_key.value).split("|", 1)[0]
+        self.selected_task = task_key
+        self._show_task(task_key)
+
+    @on(DataTable.RowHighlighted, "#task-hosts")
+    def _host_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        state = self.console.runs.get(self.run_id or "")
+        if state is None or self.selected_task not in state.aggregate.tasks:
+            return
+        task = state.aggregate.tasks[self.selected_task]
+        result = task.results.get(str(event.row_key.value))
+        if result is not None:
+            self._show_detail(task, result)
+
+    # -- actions ----------------------------------------------------------------------
+    def action_cancel(self) -> None:
+        self.console.action_cancel_run()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#live-tabs", TabbedContent).active = tab
+
+    def _record(self) -> Any:
+        if self.run_id is None:
+            return None
+        return self.console.history.get_run(self.run_id)
+
+    def action_relaunch_failed(self) -> None:
+        record = self._record()
+        if record is None or record.finished is None:
+            self.notify("The run is not finished yet.", severity="warning")
+            return
+        self.console.relaunch(record, failed_only=True)
+
+    def action_apply(self) -> None:
+        record = self._record()
+        if record is None or record.finished is None:
+            self.notify("The run is not finished yet.", severity="warning")
+            return
+        if record.mode != "check":
+            self.notify("Only a check run can be turned into an apply.", severity="warning")
+            return
+        self.console.relaunch(record, as_apply=True)
+
+
+def _rank(status: str) -> int:
+    from ..events import STATUS_RANK
+
+    return STATUS_RANK.get(status, 99)
+
+
+def format_detail(task: TaskNode, result: HostResult) -> Text:
+    """The result detail of one task on one host: msg, stdout, stderr, diff, items."""
+    res = result.res
+    out = Text()
+    out.append(f"{task.name}", style="bold")
+    out.append(f" on {result.host}: ")
+    out.append_text(Text.from_markup(styled_status(result.status)))
+    out.append("\n")
+    if task.action:
+        out.append(f"action: {task.action}\n", style="dim")
+    for key in ("msg", "reason", "cmd", "rc"):
+        if key in res and res[key] not in (None, ""):
+            value = res[key] if isinstance(res[key], str) else json.dumps(res[key])
+            out.append(f"{key}: ", style="bold")
+            out.append(f"{value}\n")
+    for key in ("stdout", "stderr", "module_stdout", "module_stderr"):
+        value = res.get(key)
+        if isinstance(value, str) and value.strip():
+            out.append(f"── {key} ──\n", style="bold")
+            out.append(value.rstrip() + "\n")
+    diffs = res.get("diff")
+    if isinstance(diffs, dict):
+        diffs = [diffs]
+    if isinstance(diffs, list):
+        for diff in diffs:
+            out.append_text(format_diff(diff))
+    if result.items:
+        out.append(f"── {len(result.items)} loop item(s) ──\n", style="bold")
+        for item_event in result.items[:50]:
+            item_res = item_event.get("event_data", {}).get("res", {}) or {}
+            label = item_res.get("_ansible_item_label", item_res.get("item", "?"))
+            kind = item_event.get("event", "").replace("runner_item_on_", "")
+            out.append(f"  {kind:8} {json.dumps(label)[:80]}\n")
+            for diff in (
+                (item_res.get("diff") or []) if isinstance(item_res.get("diff"), list) else []
+            ):
+                out.append_text(format_diff(diff))
+    if not res and result.status == "running":
+        out.append("running…\n", style="dim")
+    return out
+
+
+def format_diff(diff: Any) -> Text:
+    out = Text()
+    if not isinstance(diff, dict):
+        return out
+    if "prepared" in diff:
+        out.append(str(diff["prepared"]) + "\n")
+        return out
+    before_header = diff.get("before_header", "before")
+    after_header = diff.get("after_header", "after")
+    out.append(f"--- {before_header}\n", style="red")
+    out.append(f"+++ {after_header}\n", style="green")
+    before = diff.get("before")
+    after = diff.get("after")
+    if isinstance(before, str) and isinstance(after, str):
+        import difflib
+
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=2):
+            if line.startswith(("---", "+++")):
+                continue
+            style = (
+                "green"
+                if line.startswith("+")
+                else "red"
+                if line.startswith("-")
+                else "cyan"
+                if line.startswith("@@")
+                else ""
+            )
+            out.append(line + "\n", style=style)
+    else:
+        out.append(f"- {json.dumps(before)}\n+ {json.dumps(after)}\n")
+    return out
