@@ -6,11 +6,12 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup system-deps demo demo-down lint test test-unit test-apps molecule clean
+.PHONY: help setup system-deps demo demo-down tui lint test clean
 
 help:
 	@echo "make demo       deploy the example apps onto local throwaway containers"
 	@echo "make demo-down  remove the demo containers"
+	@echo "make tui        the admin console on the demo inventory"
 	@echo "make test       the whole test suite (lint, unit, apps, Molecule scenarios)"
 	@echo "make lint       yamllint, ansible-lint (production profile), ruff"
 
@@ -30,6 +31,9 @@ demo: setup
 	scripts/containers.sh demo-up
 	ansible-playbook site.yml -i inventory/demo
 	@ansible-playbook playbooks/demo_info.yml -i inventory/demo
+
+tui: setup
+	wsgi-console -i inventory/demo
 
 demo-down:
 	scripts/containers.sh demo-down

@@ -48,5 +48,7 @@ def test_non_ascii_path(application):
 
 
 def test_mod_wsgi_process_group_is_echoed(application):
-    _, _, body = call(application, SCRIPT_NAME="", PATH_INFO="/", **{"mod_wsgi.process_group": "hi"})
+    _, _, body = call(
+        application, SCRIPT_NAME="", PATH_INFO="/", **{"mod_wsgi.process_group": "hi"}
+    )
     assert body.decode().splitlines()[-1] == "PROCESS_GROUP=hi"

@@ -12,13 +12,29 @@ from typing import Any
 import yaml
 
 PROJECT = Path(__file__).resolve().parents[2]
-_RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+_RECAP_RE = re.compile(
+    r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M
+)
+
+_TASK_RE = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(.+?)\] \**$")
 
 
 @dataclass
 class Run:
     rc: int
     output: str
+
+    def changed_tasks(self) -> list[str]:
+        """Names of the tasks that reported a change on some host, in order."""
+        changed: list[str] = []
+        task = ""
+        for line in self.output.splitlines():
+            header = _TASK_RE.match(line)
+            if header:
+                task = header.group(1)
+            elif line.startswith("changed:") and task and task not in changed:
+                changed.append(task)
+        return changed
 
     def recap(self) -> dict[str, dict[str, int]]:
         """PLAY RECAP counts per host."""
@@ -41,7 +57,13 @@ def run_playbook(
     timeout: int = 900,
 ) -> Run:
     """ansible-playbook from the project root with the project's ansible.cfg."""
-    full_env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    full_env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "PY_COLORS": "0",
+    }
     full_env["ANSIBLE_ROLES_PATH"] = str(PROJECT / "roles")
     full_env.update(env or {})
     proc = subprocess.run(

@@ -1,1 +1,1 @@
-../_shared/conftest.py
+../../_shared/conftest.py

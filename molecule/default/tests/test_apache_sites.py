@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-
-import shutil
 
 import docker
 import pytest
@@ -27,7 +26,9 @@ NAMES = [
 ]
 
 
-@pytest.mark.parametrize("domain", ["departamentos.centro.intranet", "www.departamentos.centro.intranet"])
+@pytest.mark.parametrize(
+    "domain", ["departamentos.centro.intranet", "www.departamentos.centro.intranet"]
+)
 def test_hello_is_served_at_its_prefix_in_daemon_mode(site: SiteFactory, domain: str) -> None:
     resp = site(domain).get("/test")
     assert resp.status_code == 200
@@ -68,7 +69,9 @@ def test_guestbook_form_posts_a_message_that_is_then_listed(site: SiteFactory) -
     assert page.status_code == 200
     assert "Guestbook" in page.text
     message = f"Hello from testinfra {uuid.uuid4().hex[:12]}"
-    resp = gb.post("/", {"csrfmiddlewaretoken": gb.csrf_token(page.text), "name": "molecule", "text": message})
+    resp = gb.post(
+        "/", {"csrfmiddlewaretoken": gb.csrf_token(page.text), "name": "molecule", "text": message}
+    )
     assert resp.status_code == 302, resp.text[:500]
     listed = gb.get(resp.headers["Location"] if resp.headers["Location"].startswith("/") else "/")
     assert listed.status_code == 200
@@ -165,7 +168,7 @@ def test_env_file_with_the_secret_is_not_world_readable(host, site_name: str) ->
     assert env.group == f"wsgi-{site_name}"
     assert env.mode == 0o640
     assert "DJANGO_SECRET_KEY=" in env.content_string
-    assert "DJANGO_DEBUG=\"0\"" in env.content_string
+    assert 'DJANGO_DEBUG="0"' in env.content_string
     assert host.run(f"runuser -u www-data -- cat /etc/wsgi-sites/{site_name}.env").rc != 0
 
 
@@ -225,10 +228,15 @@ def test_code_change_reloads_the_daemon_without_restarting_apache(tmp_path: Path
     listing = run_playbook("site.yml", molecule_inventory(), "--list-hosts").output.split()
     containers = sorted({h for h in listing if h.startswith("wsgi-mol-")})
     assert containers
-    before = {c: (_exec(c, "cat /run/apache2/apache2.pid"), _exec(c, "pgrep -u wsgi-hello -d, .")) for c in containers}
+    before = {
+        c: (_exec(c, "cat /run/apache2/apache2.pid"), _exec(c, "pgrep -u wsgi-hello -d, ."))
+        for c in containers
+    }
     select = ["-e", '{"wsgi_only_sites": ["hello"]}']
     try:
-        run = run_playbook("site.yml", molecule_inventory(), *select, "-e", f"wsgi_source_base_dir={changed}")
+        run = run_playbook(
+            "site.yml", molecule_inventory(), *select, "-e", f"wsgi_source_base_dir={changed}"
+        )
         assert run.rc == 0, run.output[-3000:]
         assert all(c["changed"] > 0 for c in run.recap().values())
         for container in containers:
@@ -241,6 +249,8 @@ def test_code_change_reloads_the_daemon_without_restarting_apache(tmp_path: Path
         restore = run_playbook("site.yml", molecule_inventory(), *select)
         assert restore.rc == 0, restore.output[-3000:]
     for container in containers:
-        assert Site(container_ip(container), "departamentos.centro.intranet").wait_ok("/test").text.startswith(
-            "Hello World!"
+        assert (
+            Site(container_ip(container), "departamentos.centro.intranet")
+            .wait_ok("/test")
+            .text.startswith("Hello World!")
         )

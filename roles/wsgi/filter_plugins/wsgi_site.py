@@ -149,7 +149,9 @@ def _check_app(site: dict[str, Any], label: str, kind: str, settings: dict[str, 
     source = site.get("source")
     src_dir = _source_dir(site, settings)
     if not isinstance(source, dict) or not (source.get("path") or source.get("git")):
-        err("source", "is required: {path: <dir on the controller>} or {git: <url>, version: <ref>}")
+        err(
+            "source", "is required: {path: <dir on the controller>} or {git: <url>, version: <ref>}"
+        )
     elif source.get("path") and source.get("git"):
         err("source", "give either 'path' or 'git', not both")
     elif src_dir is not None and not os.path.isdir(src_dir):

@@ -1,0 +1,240 @@
+"""Failure safety and bad input: a config Apache rejects never takes the working sites down, and
+invalid site definitions are refused before anything changes on any host."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+import yaml
+from wsgi_testlib.playbook import Run, run_playbook, write_inventory
+from wsgi_testlib.web import Site, container_ip
+
+LIVE = "wsgi-mol-safety-live"
+FRESH = "wsgi-mol-safety-fresh"
+SCENARIO = Path(__file__).resolve().parents[1]
+APPS = str(Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "apps")
+SITES: list[dict[str, Any]] = yaml.safe_load(
+    (SCENARIO / "group_vars" / "wsgi_servers" / "sites.yml").read_text()
+)["wsgi_sites"]
+# What a deployment may touch; fingerprinted before and after each refused run.
+_DIRS = "/etc/apache2 /srv/wsgi /etc/wsgi-sites"
+STATE_CMD = (
+    "cat /etc/hosts; dpkg-query -W -f='${Package} ${Status}\\n' apache2 2>&1; "
+    f"find {_DIRS} -xdev -printf '%p %m %u %s\\n' 2>/dev/null | sort; "
+    f"find {_DIRS} -xdev -type f -exec md5sum {{}} + 2>/dev/null | sort; "
+    "getent passwd | cut -d: -f1 | sort; cat /run/apache2/apache2.pid 2>/dev/null; true"
+)
+
+
+def _exec(container: str, cmd: str) -> tuple[int, str]:
+    result = docker.from_env().containers.get(container).exec_run(["sh", "-c", cmd])
+    return result.exit_code, result.output.decode()
+
+
+def _state(container: str) -> str:
+    return _exec(container, STATE_CMD)[1]
+
+
+def _hello(container: str) -> str:
+    resp = Site(container_ip(container), "departamentos.centro.intranet").get("/test")
+    assert resp.status_code == 200, resp.text[:300]
+    return resp.text
+
+
+def _deploy(inventory: Path, *args: str) -> Run:
+    return run_playbook("site.yml", inventory, *args)
+
+
+def _inventory(tmp_path: Path, sites: list[dict[str, Any]], hosts: list[str], **extra: Any) -> Path:
+    group_vars = {"wsgi_source_base_dir": APPS, "wsgi_sites": sites, **extra}
+    return write_inventory(tmp_path / "inventory.yml", hosts, group_vars)
+
+
+# ---------------------------------------------------------------------------- failure safety
+
+
+def test_embedded_mode_is_restricted_when_every_site_runs_in_daemon_mode(host) -> None:  # noqa: ANN001
+    if host.backend.get_hostname() != LIVE:
+        pytest.skip("only the live host is deployed to")
+    conf = host.file("/etc/apache2/conf-available/wsgi-sites.conf").content_string
+    assert "WSGIRestrictEmbedded On" in conf
+    assert "ServerTokens Prod" in conf
+
+
+def test_config_apache_rejects_fails_the_play_and_keeps_the_old_sites(tmp_path: Path) -> None:
+    hello_before = _hello(LIVE)
+    vhost = "/etc/apache2/sites-available/hello.conf"
+    _, vhost_before = _exec(LIVE, f"cat {vhost}")
+    _, pid_before = _exec(LIVE, "cat /run/apache2/apache2.pid")
+    sites = copy.deepcopy(SITES)
+    sites[0]["mod_wsgi"] = {"extra": ["NotADirective on"]}
+    sites.append(
+        {
+            "name": "newcomer",
+            "domain": "newcomer.example.test",
+            "source": {"path": "hello"},
+            "entry": "hello.wsgi",
+            "mod_wsgi": {"extra": ["AlsoNotADirective 1"]},
+        }
+    )
+
+    run = _deploy(_inventory(tmp_path, sites, [LIVE]))
+
+    assert run.rc != 0
+    assert "apache2ctl configtest" in run.output or "configtest" in run.output
+    assert "Invalid command 'NotADirective'" in run.output, run.output[-3000:]
+    assert "previous configuration was restored" in run.output, run.output[-3000:]
+    # Apache still serves the previous sites, from the previous config, without a restart.
+    assert _hello(LIVE) == hello_before
+    assert Site(container_ip(LIVE), "second.example.test").get("/").status_code == 200
+    assert _exec(LIVE, f"cat {vhost}")[1] == vhost_before
+    assert _exec(LIVE, "cat /run/apache2/apache2.pid")[1] == pid_before
+    rc, listing = _exec(LIVE, "ls -a /etc/apache2/sites-available /etc/apache2/sites-enabled")
+    assert "newcomer" not in listing, listing
+    assert "~" not in listing and ".bak" not in listing, listing
+    assert _exec(LIVE, "apache2ctl configtest")[0] == 0
+
+
+def test_the_next_good_run_finds_apache_exactly_as_before(tmp_path: Path) -> None:
+    """The rescue restored the config exactly: the next good run has nothing to change in Apache
+    (only the refused newcomer's /etc/hosts entry, written before the deploy, is taken out)."""
+    run = _deploy(_inventory(tmp_path, SITES, [LIVE]))
+    assert run.rc == 0, run.output[-3000:]
+    changed = run.changed_tasks()
+    assert changed in ([], ["wsgi_hosts : Write the sites' names to the hosts file"]), changed
+    assert "newcomer" not in _exec(LIVE, "cat /etc/hosts")[1]
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def _site(**over: Any) -> dict[str, Any]:
+    site = {
+        "name": "bad",
+        "domain": "bad.example.test",
+        "source": {"path": "hello"},
+        "entry": "hello.wsgi",
+    }
+    site.update(over)
+    return site
+
+
+FAKE_PYTHON = "/opt/python3.99/bin/python3"
+BAD_INPUT = {
+    "invalid domain": (
+        [_site(domain="not_a_domain!.example")],
+        {},
+        "site 'bad': field 'domain': 'not_a_domain!.example' is not a valid",
+    ),
+    "duplicate domain across sites": (
+        [_site(domain="www.departamentos.centro.intranet", path="/")],
+        {},
+        "site 'bad': field 'domain': domain 'www.departamentos.centro.intranet' is already used "
+        "by site 'hello'",
+    ),
+    "same domain and path": (
+        [_site(domain="second.example.test", name="twin")],
+        {},
+        "site 'twin': field 'domain': two sites at the same domain+path second.example.test/",
+    ),
+    "missing WSGI entry": (
+        [_site(entry="nowhere.wsgi")],
+        {},
+        "site 'bad': field 'entry': WSGI entry 'nowhere.wsgi' not found",
+    ),
+    "unknown stack": (
+        [_site(stack="lighttpd_fastcgi")],
+        {},
+        "site 'bad': field 'stack': 'lighttpd_fastcgi' is not one of",
+    ),
+    "unknown mod_wsgi mode": (
+        [_site(mod_wsgi={"mode": "turbo"})],
+        {},
+        "site 'bad': field 'mod_wsgi.mode': 'turbo' is not one of daemon, embedded",
+    ),
+    "path without leading slash": (
+        [_site(path="test")],
+        {},
+        "site 'bad': field 'path': 'test' must start with '/'",
+    ),
+    "Django site without a secret key": (
+        [
+            _site(
+                kind="django",
+                source={"path": "guestbook"},
+                entry="guestbook_site.wsgi:application",
+            )
+        ],
+        {},
+        "site 'bad': field 'secrets': DJANGO_SECRET_KEY is required",
+    ),
+    "option of the wrong type (argument spec)": (
+        [],
+        {"wsgi_mod_wsgi_threads": "plenty"},
+        "wsgi_mod_wsgi_threads",
+    ),
+    "venv interpreter that does not exist": (
+        [_site(python="/opt/nowhere/bin/python3")],
+        {},
+        "site 'bad': field 'python': interpreter /opt/nowhere/bin/python3 was not found",
+    ),
+    "venv Python mod_wsgi cannot load": (
+        [_site(python=FAKE_PYTHON)],
+        {},
+        f"site 'bad': field 'python': {FAKE_PYTHON} is Python 3.99, but mod_wsgi",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def fake_python() -> None:
+    """An interpreter of another Python version than the one mod_wsgi is built for."""
+    script = "#!/bin/sh\\necho 3.99\\n"
+    for container in (LIVE, FRESH):
+        rc, out = _exec(
+            container,
+            f"mkdir -p {Path(FAKE_PYTHON).parent} && printf '{script}' > {FAKE_PYTHON} "
+            f"&& chmod 755 {FAKE_PYTHON}",
+        )
+        assert rc == 0, out
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_is_refused_before_any_change(
+    case: str, tmp_path: Path, fake_python: None
+) -> None:
+    extra_sites, extra_vars, message = BAD_INPUT[case]
+    before = {c: _state(c) for c in (LIVE, FRESH)}
+
+    run = _deploy(_inventory(tmp_path, SITES + extra_sites, [LIVE, FRESH], **extra_vars))
+
+    assert run.rc != 0
+    assert message in " ".join(run.output.split()), run.output[-4000:]
+    assert "Preflight" in run.output
+    for task in ("wsgi_hosts :", "wsgi_app :", "wsgi_apache : Install"):
+        assert task not in run.output, f"{task} ran although the input was refused"
+    assert {c: _state(c) for c in (LIVE, FRESH)} == before
+    assert _hello(LIVE).startswith("Hello World!")
+
+
+def test_fresh_host_is_untouched_by_refused_runs() -> None:
+    rc, _ = _exec(FRESH, "test -e /srv/wsgi || test -e /etc/apache2 || test -e /etc/wsgi-sites")
+    assert rc != 0
+    assert "departamentos" not in _exec(FRESH, "cat /etc/hosts")[1]
+
+
+# ---------------------------------------------------------------------------- check mode
+
+
+def test_check_mode_with_diff_on_a_fresh_host_does_not_fail(tmp_path: Path) -> None:
+    before = _state(FRESH)
+    run = _deploy(_inventory(tmp_path, SITES, [FRESH]), "--check", "--diff")
+    assert run.rc == 0, run.output[-5000:]
+    recap = run.recap()[FRESH]
+    assert recap["failed"] == 0 and recap["changed"] > 0
+    assert _state(FRESH) == before
