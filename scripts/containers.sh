@@ -129,7 +129,9 @@ cmd_demo_up() {
   cmd_engine
   SUITES=$DEMO_SUITE cmd_images
   run_target wsgi-demo-apache "$APACHE_PORT"
+  run_target wsgi-demo-nginx "$NGINX_PORT"
   wait_systemd wsgi-demo-apache
+  wait_systemd wsgi-demo-nginx
 }
 
 cmd_demo_down() {

@@ -95,6 +95,14 @@ def test_valid_sites_have_no_errors(settings: dict[str, Any]) -> None:
         (guestbook(secrets={}), "secrets", "DJANGO_SECRET_KEY"),
         (guestbook(entry="guestbook_site.nope:application"), "entry", "not found"),
         (guestbook(entry="manage.py"), "entry", "Django site needs"),
+        (hello(gunicorn={"worker_class": "uwsgi"}), "gunicorn.worker_class", "not one of"),
+        (hello(gunicorn={"workers": 0}), "gunicorn.workers", ">= 1"),
+        (hello(gunicorn={"threads": "4"}), "gunicorn.threads", ">= 1"),
+        (hello(gunicorn={"socket": "/tmp/hello.sock"}), "gunicorn.socket", "under /run/"),
+        (hello(gunicorn={"socket": "/run/../etc/x.sock"}), "gunicorn.socket", "under /run/"),
+        (hello(gunicorn={"wokers": 2}), "gunicorn.wokers", "unknown option"),
+        (hello(nginx={"client_max_body_size": "lots"}), "nginx.client_max_body_size", "size"),
+        (hello(nginx={"extra": ["a;\nb;"]}), "nginx.extra", "single-line"),
     ],
 )
 def test_bad_field_is_named(
@@ -151,7 +159,7 @@ def test_normalize_script_site(settings: dict[str, Any]) -> None:
     assert rec["entry"] == {"type": "script", "target": "hello.wsgi", "callable": "application"}
     assert rec["root"] == "/srv/wsgi/hello"
     assert rec["venv_dir"] == "/srv/wsgi/hello/venv"
-    assert rec["wsgi_file"] == "/srv/wsgi/hello/wsgi/hello.wsgi"
+    assert rec["wsgi_file"] == "/srv/wsgi/hello/wsgi/wsgi_entry.py"
     assert rec["env_file"] == "/etc/wsgi-sites/hello.env"
     assert rec["user"] == rec["run_user"] == "wsgi-hello"
     assert rec["mod_wsgi"]["mode"] == "daemon"
@@ -213,3 +221,44 @@ def test_shipped_site_lists_are_valid(sites_file: str) -> None:
     sites = yaml.safe_load((ROOT / sites_file).read_text())["wsgi_sites"]
     assert sites
     assert errors(sites, {"source_base_dir": str(ROOT / "apps")}) == []
+
+
+def test_one_stack_per_host(settings: dict[str, Any]) -> None:
+    errs = errors([hello(), guestbook(stack="nginx_gunicorn")], settings)
+    assert errs == [
+        "site 'guestbook': field 'stack': 'nginx_gunicorn', but site 'hello' on the same host uses "
+        "'apache_mod_wsgi': one web server owns port 80, so all the sites of a host use the same "
+        "stack"
+    ]
+    gone = guestbook(stack="nginx_gunicorn", state="absent")
+    assert errors([hello(), gone], settings) == []
+
+
+def test_two_sites_on_one_socket(settings: dict[str, Any]) -> None:
+    sock = {"socket": "/run/gunicorn/shared.sock"}
+    errs = errors([hello(gunicorn=sock), guestbook(gunicorn=sock)], settings)
+    assert errs == [
+        "site 'guestbook': field 'gunicorn.socket': '/run/gunicorn/shared.sock' is already used "
+        "by site 'hello'"
+    ]
+
+
+def test_normalize_gunicorn_defaults(settings: dict[str, Any]) -> None:
+    s = dict(settings, default_stack="nginx_gunicorn", gunicorn_workers=5)
+    (rec,) = model.wsgi_site_normalize([hello()], s)
+    assert rec["gunicorn"] == {
+        "service": "gunicorn-hello",
+        "socket": "/run/gunicorn/hello.sock",
+        "workers": 5,
+        "worker_class": "sync",
+        "threads": 1,
+        "timeout": 30,
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        "max_requests": 1000,
+        "max_requests_jitter": 100,
+        "extra_args": [],
+    }
+    assert rec["nginx"] == {"client_max_body_size": "10m", "keepalive": 16, "extra": []}
+    (rec,) = model.wsgi_site_normalize([hello(gunicorn={"worker_class": "gthread"})], s)
+    assert rec["gunicorn"]["threads"] == 4

@@ -196,7 +196,7 @@ def test_one_virtualhost_per_site_and_no_default_site(host) -> None:  # noqa: AN
         "python-path=/srv/wsgi/guestbook/src",
         "WSGIProcessGroup guestbook",
         "WSGIApplicationGroup %{GLOBAL}",
-        "WSGIScriptAlias / /srv/wsgi/guestbook/wsgi/guestbook.wsgi process-group=guestbook",
+        "WSGIScriptAlias / /srv/wsgi/guestbook/wsgi/wsgi_entry.py process-group=guestbook",
         "Alias /static/ /srv/wsgi/guestbook/static/",
         "ErrorLog ${APACHE_LOG_DIR}/guestbook.error.log",
     ):

@@ -17,6 +17,15 @@ from typing import Any
 STACKS = ("apache_mod_wsgi", "nginx_gunicorn")
 KINDS = ("wsgi", "django")
 MODES = ("daemon", "embedded")
+WORKER_CLASSES = ("sync", "gthread", "gevent", "eventlet", "tornado")
+GUNICORN_INTS = {  # option -> minimum
+    "workers": 1, "threads": 1, "timeout": 1, "graceful_timeout": 1, "keepalive": 1,
+    "max_requests": 0, "max_requests_jitter": 0,
+}  # fmt: skip
+GUNICORN_KEYS = set(GUNICORN_INTS) | {"worker_class", "socket", "extra_args"}
+NGINX_KEYS = {"client_max_body_size", "keepalive", "extra"}
+SOCKET_RE = re.compile(r"^/run/[A-Za-z0-9._/-]+\.sock$")
+SIZE_RE = re.compile(r"^[0-9]+[kKmMgG]?$")
 STATES = ("present", "absent")
 SITE_KEYS = {
     "name", "domain", "aliases", "path", "kind", "source", "entry", "django_settings",
@@ -134,9 +143,63 @@ def _check_site(site: Any, index: int, settings: dict[str, Any]) -> list[str]:
             not isinstance(x, str) or DIRECTIVE_BAD.search(x) for x in extra
         ):
             err("mod_wsgi.extra", "must be a list of single-line Apache directives")
+    errs.extend(_check_gunicorn_nginx(site, label))
     if state == "absent":
         return errs
     errs.extend(_check_app(site, label, kind, settings))
+    return errs
+
+
+def _is_int(val: Any, minimum: int) -> bool:
+    return isinstance(val, int) and not isinstance(val, bool) and val >= minimum
+
+
+def _check_gunicorn_nginx(site: dict[str, Any], label: str) -> list[str]:
+    errs: list[str] = []
+
+    def err(field: str, msg: str) -> None:
+        errs.append(f"{label}: field '{field}': {msg}")
+
+    gunicorn = site.get("gunicorn", {}) or {}
+    if not isinstance(gunicorn, dict):
+        err("gunicorn", "must be a mapping (workers, worker_class, threads, timeout, ...)")
+    else:
+        for key in sorted(set(gunicorn) - GUNICORN_KEYS):
+            err(f"gunicorn.{key}", f"unknown option (known: {', '.join(sorted(GUNICORN_KEYS))})")
+        for key, minimum in GUNICORN_INTS.items():
+            val = gunicorn.get(key)
+            if val is not None and not _is_int(val, minimum):
+                err(f"gunicorn.{key}", f"{val!r} must be an integer >= {minimum}")
+        wclass = gunicorn.get("worker_class", "sync")
+        if wclass not in WORKER_CLASSES:
+            err("gunicorn.worker_class", f"{wclass!r} is not one of {', '.join(WORKER_CLASSES)}")
+        sock = gunicorn.get("socket")
+        if sock is not None and (
+            not isinstance(sock, str) or not SOCKET_RE.match(sock) or ".." in sock.split("/")
+        ):
+            err("gunicorn.socket", f"{sock!r} must be a path under /run/ ending in '.sock'")
+        extra = gunicorn.get("extra_args", [])
+        if not isinstance(extra, list) or any(
+            not isinstance(x, str) or DIRECTIVE_BAD.search(x) for x in extra
+        ):
+            err("gunicorn.extra_args", "must be a list of single-line Gunicorn arguments")
+    nginx = site.get("nginx", {}) or {}
+    if not isinstance(nginx, dict):
+        err("nginx", "must be a mapping (client_max_body_size, keepalive, extra)")
+    else:
+        for key in sorted(set(nginx) - NGINX_KEYS):
+            err(f"nginx.{key}", f"unknown option (known: {', '.join(sorted(NGINX_KEYS))})")
+        size = nginx.get("client_max_body_size")
+        if size is not None and not SIZE_RE.match(str(size)):
+            err("nginx.client_max_body_size", f"{size!r} must be a size like '10m', '512k' or '0'")
+        keep = nginx.get("keepalive")
+        if keep is not None and not _is_int(keep, 0):
+            err("nginx.keepalive", f"{keep!r} must be an integer >= 0")
+        extra = nginx.get("extra", [])
+        if not isinstance(extra, list) or any(
+            not isinstance(x, str) or DIRECTIVE_BAD.search(x) for x in extra
+        ):
+            err("nginx.extra", "must be a list of single-line Nginx directives")
     return errs
 
 
@@ -236,6 +299,8 @@ def wsgi_site_errors(sites: Any, settings: dict[str, Any] | None = None) -> list
 def _cross_site_errors(sites: list[dict[str, Any]], settings: dict[str, Any]) -> list[str]:
     errs: list[str] = []
     seen_names: dict[str, int] = {}
+    stack_owner: dict[str, str] = {}  # stack -> first present site using it
+    sockets: dict[str, str] = {}
     owner: dict[str, tuple[str, str]] = {}  # domain -> (site, path)
     for index, site in enumerate(sites):
         label = _site_label(site, index)
@@ -246,6 +311,25 @@ def _cross_site_errors(sites: list[dict[str, Any]], settings: dict[str, Any]) ->
             seen_names[name] = index
         if site.get("state", "present") == "absent" or name in (settings.get("remove") or []):
             continue
+        stack = _stack(site, settings)
+        if stack in STACKS:
+            others = [st for st in stack_owner if st != stack]
+            if others:
+                errs.append(
+                    f"{label}: field 'stack': {stack!r}, but site '{stack_owner[others[0]]}' on "
+                    f"the same host uses {others[0]!r}: one web server owns port 80, so all the "
+                    "sites of a host use the same stack"
+                )
+            stack_owner.setdefault(stack, str(name))
+        gunicorn = site.get("gunicorn") if isinstance(site.get("gunicorn"), dict) else {}
+        sock = (gunicorn or {}).get("socket")
+        if isinstance(sock, str):
+            if sock in sockets:
+                errs.append(
+                    f"{label}: field 'gunicorn.socket': {sock!r} is already used by site "
+                    f"'{sockets[sock]}'"
+                )
+            sockets.setdefault(sock, str(name))
         path = site.get("path", "/")
         names = [site.get("domain")] + list(site.get("aliases") or [])
         for domain in names:
@@ -317,6 +401,7 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
     media = asset("media", None, f"{root}/media")
     path = site.get("path", "/")
     names = [site["domain"]] + list(site.get("aliases") or [])
+    nginx = dict(site.get("nginx") or {})
     return {
         "name": name,
         "domain": site["domain"],
@@ -343,6 +428,12 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
             "threads": mod_wsgi.get("threads") or s.get("threads", 15),
             "extra": list(mod_wsgi.get("extra") or []),
         },
+        "gunicorn": _gunicorn(site, s, name),
+        "nginx": {
+            "client_max_body_size": str(nginx.get("client_max_body_size", "10m")),
+            "keepalive": nginx.get("keepalive", 16),
+            "extra": list(nginx.get("extra") or []),
+        },
         "user": user,
         "run_user": run_user,
         "root": root,
@@ -350,13 +441,32 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         "venv_dir": f"{root}/venv",
         "data_dir": f"{root}/data",
         "wsgi_dir": f"{root}/wsgi",
-        "wsgi_file": f"{root}/wsgi/{name}.wsgi",
+        # One entry file for both stacks: mod_wsgi runs it, Gunicorn imports it as a module.
+        "wsgi_file": f"{root}/wsgi/wsgi_entry.py",
         "manage_file": f"{root}/bin/manage",
         "env_file": f"{s.get('env_dir', '/etc/wsgi-sites')}/{name}.env",
         "manage_hosts": bool(site.get("manage_hosts", True)),
         "hosts_address": site.get("hosts_address") or s.get("hosts_address") or "127.0.0.1",
         "purge_data": bool(site.get("purge_data", False))
         or (name in (s.get("remove") or []) and bool(s.get("purge"))),
+    }
+
+
+def _gunicorn(site: dict[str, Any], s: dict[str, Any], name: str) -> dict[str, Any]:
+    g = dict(site.get("gunicorn") or {})
+    wclass = g.get("worker_class", "sync")
+    return {
+        "service": f"gunicorn-{name}",
+        "socket": g.get("socket") or f"/run/gunicorn/{name}.sock",
+        "workers": g.get("workers") or s.get("gunicorn_workers", 3),
+        "worker_class": wclass,
+        "threads": g.get("threads") or (4 if wclass == "gthread" else 1),
+        "timeout": g.get("timeout", 30),
+        "graceful_timeout": g.get("graceful_timeout", 30),
+        "keepalive": g.get("keepalive", 5),
+        "max_requests": g.get("max_requests", 1000),
+        "max_requests_jitter": g.get("max_requests_jitter", 100),
+        "extra_args": list(g.get("extra_args") or []),
     }
 
 
