@@ -65,3 +65,12 @@ class Site:
                 if time.monotonic() > deadline:
                     raise
             time.sleep(0.5)
+
+    def wait_text(self, path: str, needle: str, seconds: float = 30) -> requests.Response:
+        """GET until a 200 whose body contains `needle` (old workers may finish a reload)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            resp = self.wait_ok(path, seconds)
+            if needle in resp.text or time.monotonic() > deadline:
+                return resp
+            time.sleep(0.3)

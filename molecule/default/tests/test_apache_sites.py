@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import docker
 import pytest
+from wsgi_testlib.flows import post_guestbook_message, vote_once
 from wsgi_testlib.playbook import molecule_inventory, run_playbook
 from wsgi_testlib.web import Site, container_ip
 
@@ -64,18 +64,7 @@ def test_static_file_of_plain_wsgi_app_is_served_by_apache(site: SiteFactory) ->
 
 
 def test_guestbook_form_posts_a_message_that_is_then_listed(site: SiteFactory) -> None:
-    gb = site("guestbook.example.org")
-    page = gb.get("/")
-    assert page.status_code == 200
-    assert "Guestbook" in page.text
-    message = f"Hello from testinfra {uuid.uuid4().hex[:12]}"
-    resp = gb.post(
-        "/", {"csrfmiddlewaretoken": gb.csrf_token(page.text), "name": "molecule", "text": message}
-    )
-    assert resp.status_code == 302, resp.text[:500]
-    listed = gb.get(resp.headers["Location"] if resp.headers["Location"].startswith("/") else "/")
-    assert listed.status_code == 200
-    assert message in listed.text
+    post_guestbook_message(site("guestbook.example.org"))
 
 
 def test_guestbook_refuses_a_post_without_csrf_token(site: SiteFactory) -> None:
@@ -88,30 +77,8 @@ def test_guestbook_answers_on_its_alias_and_not_on_other_names(site: SiteFactory
 
 
 def test_poll_vote_is_counted(site: SiteFactory) -> None:
-    polls = site("poll.example.org")
-    index = polls.get("/")
-    assert index.status_code == 200
-    qid = re.search(r'href="/(\d+)/"', index.text)
-    assert qid, index.text[:500]
-    detail = polls.get(f"/{qid.group(1)}/")
-    assert detail.status_code == 200
-    choice = re.search(r'name="choice" id="[^"]*" value="(\d+)"', detail.text) or re.search(
-        r'name="choice" value="(\d+)"', detail.text
-    )
-    assert choice, detail.text[:1000]
-
-    def votes(html: str) -> dict[str, int]:
-        return {c: int(n) for c, n in re.findall(r"<li>\s*(.+?)\s*--\s*(\d+)\s+votes?", html)}
-
-    before = votes(polls.get(f"/{qid.group(1)}/results/").text)
-    resp = polls.post(
-        f"/{qid.group(1)}/vote/",
-        {"csrfmiddlewaretoken": polls.csrf_token(detail.text), "choice": choice.group(1)},
-    )
-    assert resp.status_code == 302, resp.text[:500]
-    assert resp.headers["Location"].endswith(f"/{qid.group(1)}/results/")
-    after = votes(polls.get(f"/{qid.group(1)}/results/").text)
-    assert sum(after.values()) == sum(before.values()) + 1, (before, after)
+    before, after = vote_once(site("poll.example.org"))
+    assert after == before + 1
 
 
 @pytest.mark.parametrize("domain", ["guestbook.example.org", "poll.example.org"])
@@ -240,7 +207,9 @@ def test_code_change_reloads_the_daemon_without_restarting_apache(tmp_path: Path
         assert run.rc == 0, run.output[-3000:]
         assert all(c["changed"] > 0 for c in run.recap().values())
         for container in containers:
-            resp = Site(container_ip(container), "departamentos.centro.intranet").wait_ok("/test")
+            resp = Site(container_ip(container), "departamentos.centro.intranet").wait_text(
+                "/test", "Hello again!"
+            )
             assert resp.text.startswith("Hello again!"), resp.text
             master, daemons = before[container]
             assert _exec(container, "cat /run/apache2/apache2.pid") == master  # no Apache restart

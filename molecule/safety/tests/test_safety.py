@@ -173,6 +173,27 @@ BAD_INPUT = {
         {},
         "site 'bad': field 'secrets': DJANGO_SECRET_KEY is required",
     ),
+    "unknown Gunicorn worker class": (
+        [_site(stack="nginx_gunicorn", gunicorn={"worker_class": "meinheld"})],
+        {},
+        "site 'bad': field 'gunicorn.worker_class': 'meinheld' is not one of",
+    ),
+    "Gunicorn workers < 1": (
+        [_site(gunicorn={"workers": 0})],
+        {},
+        "site 'bad': field 'gunicorn.workers': 0 must be an integer >= 1",
+    ),
+    "Gunicorn socket outside /run": (
+        [_site(gunicorn={"socket": "/tmp/bad.sock"})],
+        {},
+        "site 'bad': field 'gunicorn.socket': '/tmp/bad.sock' must be a path under /run/",
+    ),
+    "two stacks on one host": (
+        [_site(stack="nginx_gunicorn")],
+        {},
+        "site 'bad': field 'stack': 'nginx_gunicorn', but site 'hello' on the same host uses "
+        "'apache_mod_wsgi'",
+    ),
     "option of the wrong type (argument spec)": (
         [],
         {"wsgi_mod_wsgi_threads": "plenty"},
@@ -216,7 +237,7 @@ def test_bad_input_is_refused_before_any_change(
     assert run.rc != 0
     assert message in " ".join(run.output.split()), run.output[-4000:]
     assert "Preflight" in run.output
-    for task in ("wsgi_hosts :", "wsgi_app :", "wsgi_apache : Install"):
+    for task in ("wsgi_hosts :", "wsgi_app :", "wsgi_apache : Install", "wsgi_nginx :"):
         assert task not in run.output, f"{task} ran although the input was refused"
     assert {c: _state(c) for c in (LIVE, FRESH)} == before
     assert _hello(LIVE).startswith("Hello World!")

@@ -1,0 +1,286 @@
+"""Nginx + Gunicorn: the example apps over real HTTP with the right Host header, static files
+served by Nginx alone, the Gunicorn units and sockets, graceful reloads, a config Nginx rejects,
+and check mode on a converged host."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+import requests
+import yaml
+from wsgi_testlib.flows import post_guestbook_message, vote_once
+from wsgi_testlib.playbook import molecule_inventory, run_playbook, write_inventory
+from wsgi_testlib.web import Site, container_ip
+
+SiteFactory = Callable[[str], Site]
+SCENARIO = Path(__file__).resolve().parents[1]
+GROUP_VARS = yaml.safe_load((SCENARIO / "group_vars" / "wsgi_servers" / "sites.yml").read_text())
+SITE_NAMES = [s["name"] for s in GROUP_VARS["wsgi_sites"]]
+
+
+def _exec(container: str, cmd: str) -> str:
+    result = docker.from_env().containers.get(container).exec_run(["sh", "-c", cmd])
+    return result.output.decode().strip()
+
+
+def _containers() -> list[str]:
+    listing = run_playbook("site.yml", molecule_inventory(), "--list-hosts").output.split()
+    names = sorted({h for h in listing if h.startswith("wsgi-mol-nginx-")})
+    assert names
+    return names
+
+
+def _main_pid(container: str, site: str) -> str:
+    return _exec(container, f"systemctl show -p MainPID --value gunicorn-{site}.service")
+
+
+def _workers(container: str, site: str) -> list[str]:
+    return _exec(container, f"pgrep -P {_main_pid(container, site)}").split()
+
+
+# ---------------------------------------------------------------------------- the apps
+
+
+@pytest.mark.parametrize(
+    "domain", ["departamentos.centro.intranet", "www.departamentos.centro.intranet"]
+)
+def test_hello_is_served_at_its_prefix_by_gunicorn(site: SiteFactory, domain: str) -> None:
+    resp = site(domain).get("/test")
+    assert resp.status_code == 200
+    assert resp.headers["Server"] == "nginx"  # server_tokens off
+    lines = resp.text.splitlines()
+    assert lines[0] == "Hello World!"
+    assert "SCRIPT_NAME=/test" in lines and "PATH_INFO=" in lines
+    deeper = site(domain).get("/test/some/page").text.splitlines()
+    assert "SCRIPT_NAME=/test" in deeper and "PATH_INFO=/some/page" in deeper
+
+
+def test_paths_outside_the_prefix_are_not_proxied(site: SiteFactory) -> None:
+    hello = site("departamentos.centro.intranet")
+    assert hello.get("/testing").status_code == 404
+    assert hello.get("/").status_code == 404
+
+
+def test_gthread_site_is_served(site: SiteFactory) -> None:
+    resp = site("gthread.example.test").get("/")
+    assert resp.status_code == 200
+    assert resp.text.startswith("Hello World!\n")
+
+
+def test_guestbook_form_posts_a_message_that_is_then_listed(site: SiteFactory) -> None:
+    post_guestbook_message(site("guestbook.example.org"))
+
+
+def test_poll_vote_is_counted(site: SiteFactory) -> None:
+    before, after = vote_once(site("poll.example.org"))
+    assert after == before + 1
+
+
+@pytest.mark.parametrize("domain", ["guestbook.example.org", "poll.example.org"])
+def test_admin_css_is_served_by_nginx_with_debug_off(site: SiteFactory, domain: str) -> None:
+    s = site(domain)
+    css = s.get("/static/admin/css/base.css")
+    assert css.status_code == 200
+    assert css.headers["Content-Type"].startswith("text/css")
+    assert css.headers["Server"] == "nginx"
+    assert "max-age=604800" in css.headers.get("Cache-Control", "")
+    assert "DJANGO Admin styles" in css.text
+    missing = s.get("/no-such-page/")
+    assert missing.status_code == 404
+    assert "Using the URLconf" not in missing.text  # Django's DEBUG page
+    assert s.get("/admin/login/").status_code == 200
+
+
+def test_unknown_host_gets_no_answer(address: str) -> None:
+    with pytest.raises(requests.ConnectionError):
+        Site(address, "evil.example.net").get("/")
+
+
+def test_static_is_served_by_nginx_alone(host) -> None:  # noqa: ANN001
+    """With the site's Gunicorn and socket stopped, static still answers and the app gives 502."""
+    name = host.backend.get_hostname()
+    gb = Site(container_ip(name), "guestbook.example.org")
+    host.run("systemctl stop gunicorn-guestbook.socket gunicorn-guestbook.service")
+    try:
+        assert host.run("pgrep -u wsgi-guestbook gunicorn").rc != 0
+        css = gb.get("/static/admin/css/base.css")
+        assert css.status_code == 200 and css.headers["Server"] == "nginx"
+        assert gb.get("/").status_code == 502
+    finally:
+        host.run("systemctl start gunicorn-guestbook.socket gunicorn-guestbook.service")
+    assert gb.wait_ok("/").status_code == 200
+
+
+# ---------------------------------------------------------------------------- units and sockets
+
+
+@pytest.mark.parametrize("site_name", SITE_NAMES)
+def test_socket_is_reachable_by_the_nginx_group_only(host, site_name: str) -> None:  # noqa: ANN001
+    sock = host.file(f"/run/gunicorn/{site_name}.sock")
+    assert sock.is_socket
+    assert (sock.user, sock.group, sock.mode) == ("root", "www-data", 0o660)
+    assert host.service(f"gunicorn-{site_name}.socket").is_enabled
+    assert host.service(f"gunicorn-{site_name}.service").is_running
+    assert host.service(f"gunicorn-{site_name}.service").is_enabled
+    # The app user itself cannot connect, www-data (Nginx) can.
+    connect = "import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])"
+    path = f"/run/gunicorn/{site_name}.sock"
+    assert host.run(f"runuser -u www-data -- python3 -c '{connect}' {path}").rc == 0
+    assert host.run(f"runuser -u wsgi-{site_name} -- python3 -c '{connect}' {path}").rc != 0
+
+
+def test_service_unit_is_notify_with_mixed_kill_and_hup_reload(host) -> None:  # noqa: ANN001
+    unit = host.run("systemctl show gunicorn-guestbook.service").stdout
+    props = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line)
+    assert props["Type"] == "notify"
+    assert props["KillMode"] == "mixed"
+    assert props["User"] == "wsgi-guestbook"
+    assert "/etc/wsgi-sites/guestbook.env" in props["EnvironmentFiles"]
+    assert "HUP" in props["ExecReload"]
+    assert host.run("pgrep -u wsgi-guestbook -f /srv/wsgi/guestbook/venv/bin/gunicorn").rc == 0
+
+
+def test_worker_counts_follow_the_settings(host) -> None:  # noqa: ANN001
+    name = host.backend.get_hostname()
+    cores = int(host.run("nproc").stdout)
+    assert len(_workers(name, "hello-gthread")) == 2  # gunicorn.workers: 2
+    assert len(_workers(name, "hello")) == 2 * cores + 1  # the default: 2 x cores + 1
+    args = host.run("ps -o args= -p " + _main_pid(name, "hello-gthread")).stdout
+    for flag in ("--worker-class gthread", "--threads 4", "--timeout 20", "--max-requests 500"):
+        assert flag in args
+
+
+def test_hup_reload_keeps_the_master(host) -> None:  # noqa: ANN001
+    name = host.backend.get_hostname()
+    master, workers = _main_pid(name, "hello"), set(_workers(name, "hello"))
+    assert host.run("systemctl reload gunicorn-hello.service").rc == 0
+    hello = Site(container_ip(name), "departamentos.centro.intranet")
+    assert hello.wait_ok("/test").status_code == 200
+    assert _main_pid(name, "hello") == master
+    assert not workers & set(_workers(name, "hello"))  # every worker replaced
+
+
+def test_server_blocks_and_default_server(host) -> None:  # noqa: ANN001
+    enabled = sorted(host.run("ls /etc/nginx/sites-enabled").stdout.split())
+    assert enabled == ["000-wsgi-default.conf"] + sorted(f"{n}.conf" for n in SITE_NAMES)
+    block = host.file("/etc/nginx/sites-available/guestbook.conf").content_string
+    for directive in (
+        "server unix:/run/gunicorn/guestbook.sock",
+        "keepalive 16;",
+        "server_name guestbook.example.org www.guestbook.example.org;",
+        "access_log /var/log/nginx/guestbook.access.log;",
+        "error_log /var/log/nginx/guestbook.error.log;",
+        "client_max_body_size 10m;",
+        "alias /srv/wsgi/guestbook/static/;",
+        "alias /srv/wsgi/guestbook/media/;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header Host $host;",
+        "proxy_redirect off;",
+    ):
+        assert directive in block
+    assert (
+        "client_max_body_size 1m;"
+        in host.file("/etc/nginx/sites-available/hello-gthread.conf").content_string
+    )
+    assert (
+        "return 444;"
+        in host.file("/etc/nginx/sites-available/000-wsgi-default.conf").content_string
+    )
+    assert not host.service("apache2").is_running
+
+
+# ---------------------------------------------------------------------------- files
+
+
+@pytest.mark.parametrize("site_name", ["hello", "guestbook", "polls"])
+def test_code_is_not_writable_by_the_web_or_app_user(host, site_name: str) -> None:  # noqa: ANN001
+    dirs = f"/srv/wsgi/{site_name}/src /srv/wsgi/{site_name}/venv /srv/wsgi/{site_name}/wsgi"
+    for user in ("www-data", f"wsgi-{site_name}"):
+        probe = host.run(f"runuser -u {user} -- find {dirs} -writable -print -quit")
+        assert probe.rc == 0, probe.stderr
+        assert probe.stdout.strip() == "", f"{user} can write {probe.stdout}"
+
+
+def test_env_file_is_not_world_readable(host) -> None:  # noqa: ANN001
+    env = host.file("/etc/wsgi-sites/guestbook.env")
+    assert (env.user, env.group, env.mode) == ("root", "wsgi-guestbook", 0o640)
+
+
+# ---------------------------------------------------------------------------- playbook runs
+
+
+def _sites_inventory(tmp_path: Path, sites: list[dict[str, Any]], **extra: Any) -> Path:
+    group_vars = {
+        "wsgi_source_base_dir": str(Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "apps"),
+        "wsgi_test_secrets_dir": str(Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "secrets"),
+        "wsgi_default_stack": "nginx_gunicorn",
+        "wsgi_sites": sites,
+        **extra,
+    }
+    return write_inventory(tmp_path / "inventory.yml", _containers(), group_vars)
+
+
+def test_config_nginx_rejects_fails_the_play_and_keeps_the_old_sites(tmp_path: Path) -> None:
+    containers = _containers()
+    before = {c: _exec(c, "cat /etc/nginx/sites-available/hello.conf") for c in containers}
+    sites = copy.deepcopy(GROUP_VARS["wsgi_sites"])
+    sites[0]["nginx"] = {"extra": ["not_a_directive on;"]}
+
+    run = run_playbook("site.yml", _sites_inventory(tmp_path, sites), "--tags", "nginx")
+
+    assert run.rc != 0
+    flat = " ".join(run.output.split())
+    assert "Nginx rejected the new configuration" in flat, run.output[-3000:]
+    assert 'unknown directive "not_a_directive"' in flat
+    assert "previous configuration was restored (valid)" in flat
+    for container in containers:
+        resp = Site(container_ip(container), "departamentos.centro.intranet").get("/test")
+        assert resp.status_code == 200 and resp.text.startswith("Hello World!")
+        assert _exec(container, "cat /etc/nginx/sites-available/hello.conf") == before[container]
+        listing = _exec(container, "ls -a /etc/nginx /etc/nginx/sites-available")
+        assert "~" not in listing, listing
+        assert _exec(container, "nginx -t -q && echo valid") == "valid"
+
+
+def test_check_mode_with_diff_on_converged_hosts_changes_nothing() -> None:
+    run = run_playbook("site.yml", molecule_inventory(), "--check", "--diff")
+    assert run.rc == 0, run.output[-3000:]
+    recap = run.recap()
+    assert recap and all(c["changed"] == 0 for c in recap.values()), run.changed_tasks()
+
+
+def test_code_change_reloads_gracefully_keeping_the_master(tmp_path: Path) -> None:
+    """A changed hello app is deployed with a HUP: same master, new workers, new code."""
+    apps = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "apps"
+    changed = tmp_path / "apps"
+    shutil.copytree(apps, changed, ignore=shutil.ignore_patterns("__pycache__"))
+    script = changed / "hello" / "hello.wsgi"
+    script.write_text(script.read_text().replace("Hello World!", "Hello again!"))
+    containers = _containers()
+    masters = {c: _main_pid(c, "hello") for c in containers}
+    select = ["-e", '{"wsgi_only_sites": ["hello"]}']
+    try:
+        run = run_playbook(
+            "site.yml", molecule_inventory(), *select, "-e", f"wsgi_source_base_dir={changed}"
+        )
+        assert run.rc == 0, run.output[-3000:]
+        hup = "wsgi_gunicorn : Reload gracefully (HUP) the sites whose code or settings changed"
+        assert hup in run.changed_tasks()
+        for container in containers:
+            site = Site(container_ip(container), "departamentos.centro.intranet")
+            assert site.wait_text("/test", "Hello again!").text.startswith("Hello again!")
+            assert _main_pid(container, "hello") == masters[container]
+    finally:
+        restore = run_playbook("site.yml", molecule_inventory(), *select)
+        assert restore.rc == 0, restore.output[-3000:]
+    for container in containers:
+        site = Site(container_ip(container), "departamentos.centro.intranet")
+        assert site.wait_text("/test", "Hello World!").text.startswith("Hello World!")
