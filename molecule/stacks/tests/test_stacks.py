@@ -18,6 +18,7 @@ NGINX_HOST = "wsgi-mol-stacks-nginx"
 HELLO = "departamentos.centro.intranet"
 OUR_VHOSTS = ("hello.conf", "second.conf")
 OUR_NGINX = ("hello.conf", "second.conf", "000-wsgi-default.conf")
+SITES_FILE = Path(__file__).resolve().parents[1] / "group_vars" / "wsgi_servers" / "sites.yml"
 
 
 def _sh(container: str, cmd: str) -> tuple[int, str]:
@@ -75,6 +76,64 @@ def test_mixed_inventory_serves_each_host_with_its_stack() -> None:
     _assert_no_apache(NGINX_HOST)
 
 
+@pytest.fixture(scope="module")
+def with_new_site(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Extra vars: the scenario's sites plus `third`, a site never deployed."""
+    sites = yaml.safe_load(SITES_FILE.read_text())["wsgi_sites"]
+    sites.append(
+        {
+            "name": "third",
+            "domain": "third.example.test",
+            "source": {"path": "hello"},
+            "entry": "hello.wsgi",
+        }
+    )
+    path = tmp_path_factory.mktemp("vars") / "with_third.yml"
+    path.write_text(yaml.safe_dump({"wsgi_sites": sites}))
+    return f"@{path}"
+
+
+def test_a_limited_run_touches_only_its_sites(with_new_site: str) -> None:
+    """`wsgi_only_sites` (the console's "deploy selected sites"): a new site declared in the
+    inventory but not selected gets no vhost, server block or unit (it has no venv yet)."""
+    _deploy("-e", with_new_site, "-e", '{"wsgi_only_sites": ["second"]}')
+    for host in (APACHE_HOST, NGINX_HOST):
+        third = (
+            "/etc/apache2/sites-available/third.conf /etc/nginx/sites-available/third.conf "
+            "/etc/systemd/system/gunicorn-third.service /etc/systemd/system/gunicorn-third.socket "
+            "/srv/wsgi/third"
+        )
+        assert _out(host, f"ls -d {third} 2>/dev/null || true") == ""
+    _assert_served_by(APACHE_HOST, "Apache")
+    _assert_served_by(NGINX_HOST, "nginx")
+
+
+@pytest.mark.parametrize(
+    ("new_stack", "moved_host", "old_server"),
+    [("nginx_gunicorn", APACHE_HOST, "Apache"), ("apache_mod_wsgi", NGINX_HOST, "Nginx")],
+)
+def test_a_limited_run_refuses_to_strand_sites_on_a_retired_server(
+    new_stack: str, moved_host: str, old_server: str
+) -> None:
+    """Moving a host to the other stack retires the old server: a run limited to `hello` would
+    take `second` down with it, so the preflight refuses it before any change."""
+    run = run_playbook(
+        "site.yml",
+        molecule_inventory(),
+        "-e",
+        f"wsgi_default_stack={new_stack}",
+        "-e",
+        '{"wsgi_only_sites": ["hello"]}',
+    )
+    assert run.rc != 0
+    assert f"moves {moved_host} off {old_server}, which still serves second" in run.output
+    recap = run.recap()
+    assert set(recap) == {APACHE_HOST, NGINX_HOST}
+    assert all(counts["changed"] == 0 for counts in recap.values()), recap
+    _assert_served_by(APACHE_HOST, "Apache")
+    _assert_served_by(NGINX_HOST, "nginx")
+
+
 def test_switch_apache_to_nginx() -> None:
     _deploy("--limit", APACHE_HOST, "-e", "wsgi_default_stack=nginx_gunicorn")
     _assert_served_by(APACHE_HOST, "nginx")
@@ -96,8 +155,7 @@ def test_switch_back_nginx_to_apache() -> None:
 @pytest.fixture(scope="module")
 def second_absent(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Extra vars: the scenario's sites with `second` marked absent."""
-    sites_file = Path(__file__).resolve().parents[1] / "group_vars" / "wsgi_servers" / "sites.yml"
-    sites = yaml.safe_load(sites_file.read_text())["wsgi_sites"]
+    sites = yaml.safe_load(SITES_FILE.read_text())["wsgi_sites"]
     for site in sites:
         if site["name"] == "second":
             site["state"] = "absent"
