@@ -2,39 +2,72 @@
 # The whole test suite (`make test`): lint, unit tests, the example apps' tests, then every Molecule
 # scenario against real systemd containers. Runs every part even after a failure, prints one plain
 # line per part and a closing line with the counts, and exits non-zero on any failure.
+#
+# The Molecule scenarios spend most of their time waiting (a `docker exec` per task, package
+# installs inside the containers), so they run in parallel lanes (WSGI_TEST_LANES, default 2),
+# started first, while the quick suites run in the foreground. Each scenario's output goes to its
+# own log, printed whole at the end (and kept under $WSGI_TEST_LOGS, default .test-logs/).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export ANSIBLE_CONFIG="$PWD/ansible.cfg" ANSIBLE_NOCOLOR=1 PY_COLORS=0 ANSIBLE_FORCE_COLOR=0
-SCENARIOS=${WSGI_SCENARIOS:-$(cd molecule && ls -d */ | tr -d / | grep -v '^_' | tr '\n' ' ')}
+LANES=${WSGI_TEST_LANES:-2}
+LOGS=${WSGI_TEST_LOGS:-$PWD/.test-logs}
+# Longest first, so that the lanes end at about the same time; any other scenario after them.
+KNOWN_ORDER="nginx stacks default safety"
+ALL=$(cd molecule && ls -d */ | tr -d / | grep -v '^_')
+if [ -n "${WSGI_SCENARIOS:-}" ]; then
+  SCENARIOS=$WSGI_SCENARIOS
+else
+  SCENARIOS=$(for s in $KNOWN_ORDER; do echo "$ALL" | grep -qx "$s" && echo "$s"; done
+    echo "$ALL" | grep -vxF "$(printf '%s\n' $KNOWN_ORDER)")
+fi
+SCENARIOS=$(echo $SCENARIOS)
 passed=0 failed=0 results=()
 record() { # name rc
   if [ "$2" -eq 0 ]; then passed=$((passed + 1)); results+=("PASS  $1"); else failed=$((failed + 1)); results+=("FAIL  $1"); fi
 }
 step() { printf '\n==> %s\n' "$*"; }
 
+# One Molecule scenario, its output to its log (printed whole once every lane is done).
+run_scenario() {
+  local scenario=$1 start=$SECONDS rc=0
+  printf '==> molecule test -s %s: started at %s\n' "$scenario" "$(date -u +%T)"
+  molecule test -s "$scenario" >"$LOGS/molecule-$scenario.log" 2>&1 || rc=$?
+  echo "$rc" >"$LOGS/molecule-$scenario.rc"
+  echo "molecule scenario $scenario: rc=$rc in $((SECONDS - start))s" | tee -a "$LOGS/molecule-$scenario.log"
+}
+export -f run_scenario
+export LOGS
+
 step "container engine and base images"
 scripts/containers.sh images
 record "engine + images" $?
 
-step "yamllint"; yamllint -s . ; record yamllint $?
-step "ansible-lint (production profile)"; ansible-lint -q ; record ansible-lint $?
-step "ruff"; { ruff check . && ruff format --check . ; } ; record ruff $?
+rm -rf "$LOGS" && mkdir -p "$LOGS"
+step "molecule scenarios in $LANES lanes: $SCENARIOS"
+printf '%s\n' $SCENARIOS | xargs -r -P "$LANES" -I{} bash -c 'run_scenario "$1"' _ {} &
+lanes_pid=$!
 
-step "unit tests (site model)"; python -m pytest -q -p no:cacheprovider tests ; record "unit tests" $?
-if [ -d tui/tests ]; then
-  step "admin console tests"; (cd tui && python -m pytest -q -p no:cacheprovider) ; record "console tests" $?
-fi
-step "example apps"; PYTHON=python apps/run_tests.sh ; record "example apps" $?
+{
+  step "yamllint"; yamllint -s . ; record yamllint $?
+  step "ansible-lint (production profile)"; ansible-lint -q ; record ansible-lint $?
+  step "ruff"; { ruff check . && ruff format --check . ; } ; record ruff $?
+  step "unit tests (site model)"; python -m pytest -q -p no:cacheprovider tests ; record "unit tests" $?
+  if [ -d tui/tests ]; then
+    step "admin console tests"; (cd tui && python -m pytest -q -p no:cacheprovider) ; record "console tests" $?
+  fi
+  step "example apps"; PYTHON=python apps/run_tests.sh ; record "example apps" $?
+}
 
+step "waiting for the molecule lanes"
+wait "$lanes_pid"
 mol_pass=0 mol_fail=0
 for scenario in $SCENARIOS; do
-  step "molecule test -s $scenario"
-  start=$SECONDS
-  molecule test -s "$scenario"
-  rc=$?
-  echo "molecule scenario $scenario: rc=$rc in $((SECONDS - start))s"
-  if [ $rc -eq 0 ]; then mol_pass=$((mol_pass + 1)); else mol_fail=$((mol_fail + 1)); fi
-  record "molecule $scenario" $rc
+  step "molecule test -s $scenario (log)"
+  cat "$LOGS/molecule-$scenario.log" 2>/dev/null
+  rc=$(cat "$LOGS/molecule-$scenario.rc" 2>/dev/null || echo 1)
+  if [ "$rc" -eq 0 ]; then mol_pass=$((mol_pass + 1)); else mol_fail=$((mol_fail + 1)); fi
+  record "molecule $scenario" "$rc"
 done
 
 printf '\n==> summary\n'
