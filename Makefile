@@ -6,12 +6,13 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup system-deps demo demo-down tui lint test clean
+.PHONY: help setup system-deps demo demo-down tui bench lint test clean
 
 help:
 	@echo "make demo       deploy the example apps onto local throwaway containers"
 	@echo "make demo-down  remove the demo containers"
 	@echo "make tui        the admin console on the demo inventory"
+	@echo "make bench      throughput of the demo deployments (wrk), next to the reference figures"
 	@echo "make test       the whole test suite (lint, unit, apps, Molecule scenarios)"
 	@echo "make lint       yamllint, ansible-lint (production profile), ruff"
 
@@ -34,6 +35,10 @@ demo: setup
 
 tui: setup
 	wsgi-console -i inventory/demo
+
+bench: setup
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python scripts/bench_stacks.py
 
 demo-down:
 	scripts/containers.sh demo-down
