@@ -6,12 +6,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from textual.widgets import DataTable, Input, Static, Tree
 
 from wsgi_console.app import WsgiConsole
+from wsgi_console.events import RunAggregate
+from wsgi_console.runspec import RunSpec
 from wsgi_console.screens.history import HistoryScreen
 from wsgi_console.screens.inventory import InventoryScreen
-from wsgi_console.screens.live import LiveScreen
+from wsgi_console.screens.live import HOST_ROWS_PER_TICK, LiveScreen
 from wsgi_console.screens.run_setup import RunSetupScreen
 
 from .conftest import BROKEN_INV, PROD_INV, wait_for
@@ -332,3 +335,71 @@ async def test_theme_toggle_and_command_palette(make_app: AppFactory) -> None:
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert isinstance(app.screen, HistoryScreen)
+
+
+def big_run_events(hosts: list[str]) -> list[dict[str, Any]]:
+    """One play, two tasks over ``hosts`` (the second fails on every 50th host), and the stats."""
+    events: list[dict[str, Any]] = [
+        {"event": "playbook_on_play_start", "event_data": {"play": "Big", "play_uuid": "p"}},
+    ]
+    for number in (1, 2):
+        task = {"task": f"Task {number}", "task_uuid": f"t{number}"}
+        base = {"play": "Big", "play_uuid": "p", **task}
+        events.append({"event": "playbook_on_task_start", "event_data": base})
+        for index, host in enumerate(hosts):
+            if number == 2 and index % 50 == 0:
+                data = {**base, "host": host, "res": {"msg": "boom"}}
+                events.append({"event": "runner_on_failed", "event_data": data})
+            else:
+                data = {**base, "host": host, "res": {"changed": number == 1}}
+                events.append({"event": "runner_on_ok", "event_data": data})
+    stats = {
+        "ok": {h: 2 - (i % 50 == 0) for i, h in enumerate(hosts)},
+        "changed": {h: 1 for h in hosts},
+        "failures": {h: 1 for i, h in enumerate(hosts) if i % 50 == 0},
+        "processed": {h: 1 for h in hosts},
+    }
+    events.append({"event": "playbook_on_stats", "event_data": stats})
+    return events
+
+
+async def test_hosts_tab_of_a_big_run_fills_in_bounded_slices(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hosts = [f"node{i:04d}" for i in range(15 * HOST_ROWS_PER_TICK + 17)]
+    written: list[int] = []  # Hosts-table rows added by each UI tick's catch-up
+    catch_up = LiveScreen.catch_up
+
+    def counting_catch_up(screen: LiveScreen) -> bool:
+        table = next(screen.query("#hosts").results(DataTable), None)
+        before = table.row_count if table is not None else 0
+        done = catch_up(screen)
+        written.append((table.row_count if table is not None else 0) - before)
+        return done
+
+    monkeypatch.setattr(LiveScreen, "catch_up", counting_catch_up)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        spec = RunSpec(inventory=app.inventory_path, project_dir=app.project_dir, check=False)
+        agg = RunAggregate()
+        agg.add_many(big_run_events(hosts))
+        app.history.start_run("big", spec, "demo", spec.command_line(), app.redactor())
+        app.history.add_events("big", big_run_events(hosts), app.redactor(), 0)
+        app.history.finish_run("big", "failed", 2, agg)
+        app.replay("big")
+        await pilot.pause()
+        await pilot.press("2")
+        table = app.screen.query_one("#hosts", DataTable)
+        await wait_for(pilot, lambda: table.row_count == len(hosts), timeout=30)
+        # A bounded slice of rows per tick (and one when the tab is activated): the UI stays
+        # responsive while a big table fills.
+        assert max(written) == HOST_ROWS_PER_TICK
+        assert len([n for n in written if n]) >= len(hosts) // HOST_ROWS_PER_TICK - 2
+        assert [str(key.value) for key in table.rows] == hosts  # in name order
+        assert [str(c) for c in table.get_row("node0000")[2:5]] == ["1", "1", "1"]
+        assert [str(c) for c in table.get_row("node0001")[2:5]] == ["2", "1", "0"]
+        summary = str(app.screen.query_one("#summary", Static).render())
+        failed = len(hosts[::50])
+        assert f"hosts {len(hosts)}" in summary and f"failed={failed}" in summary
+        assert f"{failed} host(s) failed" in summary

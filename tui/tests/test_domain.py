@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ from ansible_runner.config.runner import RunnerConfig
 from wsgi_console.__main__ import build_parser
 from wsgi_console.argspec import has_errors, load_argument_specs, validate_extra_vars
 from wsgi_console.events import RunAggregate
+from wsgi_console.gcguard import GcGuard
 from wsgi_console.history import History
 from wsgi_console.inventory import (
     inventory_signature,
@@ -365,3 +367,29 @@ def test_cli_parser() -> None:
     assert args.inventory == "inventory/production" and args.data_dir == "/tmp/x"
     with pytest.raises(SystemExit):
         build_parser().parse_args([])
+
+
+# -- garbage collector guard -------------------------------------------------------------------
+
+
+def test_gc_guard_freezes_survivors_only_while_runs_are_active() -> None:
+    guard = GcGuard(slow_pass=0.0)  # every full pass counts as slow
+    frozen_before = gc.get_freeze_count()
+    guard.install()
+    try:
+        gc.collect()
+        assert guard.freezes == 0 and gc.get_freeze_count() == frozen_before
+        guard.run_started()  # freezes what exists when a run starts
+        assert guard.freezes == 1 and gc.get_freeze_count() > frozen_before
+        guard.run_started()  # still the same run: nothing more
+        assert guard.freezes == 1
+        garbage = [[]]
+        garbage[0].append(garbage)  # a cycle made during the run
+        del garbage
+        gc.collect()  # a "slow" full pass: its survivors are frozen too
+        assert guard.freezes == 2
+        guard.runs_over()
+        assert guard.freezes == 0 and gc.get_freeze_count() == 0
+    finally:
+        guard.uninstall()
+    assert guard._callback not in gc.callbacks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from textual.screen import Screen
 
 from .argspec import ArgSpecs, load_argument_specs
 from .events import RunAggregate
+from .gcguard import GcGuard
 from .history import History, HistoryWriter, RunRecord, new_run_id
 from .inventory import Inventory, inventory_signature, load_inventory
 from .matrix import sites_for_run
@@ -33,6 +35,7 @@ DRAIN_INTERVAL = 0.1
 DRAIN_BATCH = 5000
 DRAIN_BUDGET = 0.012  # seconds of folding per tick, at most
 RELOAD_INTERVAL = 2.0
+TICK_HISTORY = 100_000  # UI tick durations kept (for the benchmark)
 
 InventoryLoader = Callable[[str, str], Inventory]
 
@@ -53,6 +56,7 @@ class RunState:
     command: str = ""
     next_seq: int = 0
     cancel_requested_at: float | None = None
+    end: RunMessage | None = None  # the "finished" message, held until the history caught up
 
     @property
     def running(self) -> bool:
@@ -107,13 +111,17 @@ class WsgiConsole(App[None]):
         self.runs: dict[str, RunState] = {}
         self.viewed_run: str | None = None
         self.selected_targets: list[str] = []
-        self.tick_times: list[float] = []
+        # Durations of the UI ticks that did something (wall clock, and CPU time of this thread).
+        self.tick_times: deque[float] = deque(maxlen=TICK_HISTORY)
+        self.tick_cpu_times: deque[float] = deque(maxlen=TICK_HISTORY)
+        self.gc_guard = GcGuard()
         self.listeners: list[Any] = []
         self.sub_title = Path(self.inventory_path).name
 
     # -- lifecycle --------------------------------------------------------------------
     def on_mount(self) -> None:
         self.theme = "textual-dark"
+        self.gc_guard.install()
         self.switch_mode("inventory")
         self.reload_inventory()
         self.set_interval(DRAIN_INTERVAL, self.drain_queues, name="drain")
@@ -126,6 +134,7 @@ class WsgiConsole(App[None]):
                 state.active.cancel()
         self.history_writer.close()
         self.history.close()
+        self.gc_guard.uninstall()
 
     # -- inventory --------------------------------------------------------------------
     def reload_inventory(self) -> None:
@@ -158,15 +167,20 @@ class WsgiConsole(App[None]):
     def redactor(self) -> Redactor:
         return self.inventory.redactor() if self.inventory else Redactor()
 
-    def _notify_screens(self, method: str, *args: Any) -> None:
-        """Call ``method`` on every mounted screen that defines it (screens subscribe on mount)."""
+    def _notify_screens(self, method: str, *args: Any) -> list[Any]:
+        """Call ``method`` on every mounted screen that defines it (screens subscribe on mount).
+
+        Returns what the handlers returned.
+        """
+        results: list[Any] = []
         for screen in list(self.listeners):
             if not screen.is_attached:
                 self.listeners.remove(screen)
                 continue
             handler = getattr(screen, method, None)
             if handler is not None:
-                handler(*args)
+                results.append(handler(*args))
+        return results
 
     # -- runs -------------------------------------------------------------------------
     def launch(self, spec: RunSpec, parent_id: str | None = None, note: str = "") -> RunState:
@@ -217,29 +231,38 @@ class WsgiConsole(App[None]):
         return [s for s in self.runs.values() if s.running]
 
     def drain_queues(self) -> None:
-        """Timer callback: fold queued events into aggregates, in batches."""
+        """Timer callback (the UI tick): fold queued events into aggregates, in budgeted
+        batches, tell the screens, and let them do a bounded slice of deferred display work."""
         started = time.perf_counter()
+        started_cpu = time.thread_time()
         touched: list[str] = []
+        live = False
         for state in list(self.runs.values()):
             if state.active is None or state.finished is not None:
                 continue
+            live = True
             batch = self._drain_one(state)
             if batch:
                 touched.append(state.run_id)
+        if live:
+            self.gc_guard.run_started()
+        elif self.gc_guard.active:
+            self.gc_guard.runs_over()
         for run_id in touched:
             self._notify_screens("run_updated", run_id)
-        if touched:
+        caught_up = any(self._notify_screens("catch_up"))
+        if touched or caught_up:
             self.tick_times.append(time.perf_counter() - started)
+            self.tick_cpu_times.append(time.thread_time() - started_cpu)
 
     def _drain_one(self, state: RunState) -> int:
         assert state.active is not None
         q: queue.Queue[RunMessage] = state.active.queue
         events: list[dict[str, Any]] = []
-        finished: RunMessage | None = None
         handled = 0
         deadline = time.perf_counter() + DRAIN_BUDGET
         aggregate = state.aggregate
-        while handled < DRAIN_BATCH:
+        while handled < DRAIN_BATCH and state.end is None:
             try:
                 msg = q.get_nowait()
             except queue.Empty:
@@ -248,19 +271,20 @@ class WsgiConsole(App[None]):
             if msg.kind == "event" and msg.event is not None:
                 events.append(msg.event)
                 aggregate.add(msg.event)
-                if not handled % 256 and time.perf_counter() > deadline:
+                if not handled % 128 and time.perf_counter() > deadline:
                     break
             elif msg.kind == "status" and msg.status:
                 state.status = msg.status
             elif msg.kind == "finished":
-                finished = msg
-                break
+                state.end = msg
         if events:
             state.next_seq = self.history_writer.add_events(
                 state.run_id, events, self.redactor(), state.next_seq
             )
-        if finished is not None:
-            self.history_writer.flush()
+        # The run is finished once its events are all stored: waiting for the writer here
+        # would freeze the UI for as long as its backlog, so later ticks check again.
+        if state.end is not None and self.history_writer.idle(state.run_id):
+            finished = state.end
             state.status = finished.status or state.status
             state.rc = finished.rc
             state.finished = time.time()

@@ -126,18 +126,32 @@ class TaskNode:
     is_handler: bool
     order: int
     results: dict[str, HostResult] = field(default_factory=dict)
+    # Hosts per status, kept up to date by set_result (O(1) counts and worst status).
+    _counts: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def set_result(self, host: str, status: str, event: dict[str, Any] | None = None) -> HostResult:
+        """Record (or update) what the task did on ``host``; ``event`` None keeps the old one."""
+        result = self.results.get(host)
+        if result is None:
+            result = HostResult(host, status, event)
+            self.results[host] = result
+        else:
+            self._counts[result.status] -= 1
+            result.status = status
+            if event is not None:
+                result.event = event
+        self._counts[status] = self._counts.get(status, 0) + 1
+        return result
 
     def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for result in self.results.values():
-            counts[result.status] = counts.get(result.status, 0) + 1
-        return counts
+        return {status: n for status, n in self._counts.items() if n}
 
     @property
     def worst(self) -> str:
-        if not self.results:
+        present = [status for status, n in self._counts.items() if n]
+        if not present:
             return "ok"
-        return min((r.status for r in self.results.values()), key=lambda s: STATUS_RANK.get(s, 99))
+        return min(present, key=lambda s: STATUS_RANK.get(s, 99))
 
 
 @dataclass
@@ -185,6 +199,9 @@ class RunAggregate:
         self.hosts: dict[str, HostTotals] = {}
         self.total = HostTotals()
         self.stats: dict[str, HostTotals] | None = None
+        self._stats_total = HostTotals()
+        self._failing: set[str] = set()  # hosts with a failure or unreachable (derived)
+        self._stats_failing: set[str] = set()  # the same, from playbook_on_stats
         self.failures: dict[tuple[str, str, str], FailureGroup] = {}
         self.log: list[str] = []
         self.event_count = 0
@@ -219,7 +236,7 @@ class RunAggregate:
             task = self._task_for(data)
             host = data.get("host")
             if task is not None and host and host not in task.results:
-                task.results[host] = HostResult(host, "running")
+                task.set_result(host, "running")
                 self.hosts.setdefault(host, HostTotals())
                 self.dirty_tasks.add(task.key)
         elif kind in COUNTED_EVENTS:
@@ -228,7 +245,7 @@ class RunAggregate:
             task = self._task_for(data)
             host = data.get("host")
             if task is not None and host:
-                result = task.results.setdefault(host, HostResult(host, "running"))
+                result = task.results.get(host) or task.set_result(host, "running")
                 result.items.append(event)
         elif kind == "playbook_on_stats":
             self._stats(data)
@@ -304,7 +321,7 @@ class RunAggregate:
             totals.failed -= 1
             totals.rescued += 1
             if failed_task is not None and host in failed_task.results:
-                failed_task.results[host].status = "rescued"
+                failed_task.set_result(host, "rescued")
                 self._remove_failure(failed_task, host)
                 self.dirty_tasks.add(failed_task.key)
 
@@ -341,14 +358,12 @@ class RunAggregate:
         for key, value in totals.as_dict().items():
             if value != before[key]:
                 setattr(self.total, key, getattr(self.total, key) + value - before[key])
-        self.dirty_hosts.add(host)
-        result = task.results.get(host)
-        if result is None:
-            result = HostResult(host, status, event)
-            task.results[host] = result
+        if totals.failed or totals.unreachable:
+            self._failing.add(host)
         else:
-            result.status = status
-            result.event = event
+            self._failing.discard(host)
+        self.dirty_hosts.add(host)
+        task.set_result(host, status, event)
         if status in ("failed", "unreachable"):
             message = result_message(res, str(event.get("stdout") or ""))
             group_key = (task.key, status, message)
@@ -380,6 +395,10 @@ class RunAggregate:
         for host in data.get("processed") or {}:
             stats.setdefault(host, HostTotals())
         self.stats = stats
+        self._stats_total = HostTotals()
+        for totals in stats.values():
+            self._stats_total.add(totals)
+        self._stats_failing = {h for h, t in stats.items() if t.failed or t.unreachable}
         self.dirty_hosts.update(stats)
         for host in stats:
             self.hosts.setdefault(host, HostTotals())
@@ -393,10 +412,7 @@ class RunAggregate:
     def grand_total(self) -> HostTotals:
         if self.stats is None:
             return self.total
-        total = HostTotals()
-        for totals in self.stats.values():
-            total.add(totals)
-        return total
+        return HostTotals(**self._stats_total.as_dict())
 
     def matches_stats(self) -> bool:
         if self.stats is None:
@@ -411,7 +427,11 @@ class RunAggregate:
 
     def failed_hosts(self) -> list[str]:
         """Hosts with a failure or unreachable at the end (what "relaunch failed" targets)."""
-        return sorted(h for h, t in self.summary().items() if t.failed or t.unreachable)
+        return sorted(self._stats_failing if self.stats is not None else self._failing)
+
+    def failed_host_count(self) -> int:
+        """How many hosts :meth:`failed_hosts` lists (O(1), for a per-tick summary line)."""
+        return len(self._stats_failing if self.stats is not None else self._failing)
 
     def failure_groups(self) -> list[FailureGroup]:
         return sorted(

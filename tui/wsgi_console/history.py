@@ -63,6 +63,7 @@ CREATE INDEX IF NOT EXISTS runs_started ON runs(started);
 """
 
 DEPLOY_ACTIONS = ("site", "deploy_sites", "switch_stack")
+YIELD_EVERY = 100  # events serialised between two offers of the GIL to other threads
 
 
 @dataclass
@@ -182,6 +183,10 @@ class History:
         for event in events:
             rows.append((run_id, seq, json.dumps(redactor.data(event), separators=(",", ":"))))
             seq += 1
+            if not seq % YIELD_EVERY:
+                # Called from the writer thread: give the GIL to the UI thread if it waits for
+                # it, rather than make it wait for the interpreter's switch interval (5 ms).
+                time.sleep(0)
         if rows:
             with self._lock:
                 self._db.execute("BEGIN")
@@ -351,18 +356,28 @@ class HistoryWriter:
         self._queue: queue.Queue[tuple[str, list[dict[str, Any]], Redactor, int] | None] = (
             queue.Queue()
         )
+        self._pending: dict[str, int] = {}  # run id → queued writes not done yet
+        self._lock = threading.Lock()
+        self.errors: list[str] = []
         self._thread = threading.Thread(target=self._loop, name="history-writer", daemon=True)
         self._thread.start()
 
     def add_events(
         self, run_id: str, events: list[dict[str, Any]], redactor: Redactor, first_seq: int
     ) -> int:
+        with self._lock:
+            self._pending[run_id] = self._pending.get(run_id, 0) + 1
         self._queue.put((run_id, events, redactor, first_seq))
         return first_seq + len(events)
 
     def flush(self) -> None:
         """Block until every queued write is done."""
         self._queue.join()
+
+    def idle(self, run_id: str) -> bool:
+        """True when every queued write of ``run_id`` is done (never blocks)."""
+        with self._lock:
+            return not self._pending.get(run_id)
 
     def close(self) -> None:
         self._queue.put(None)
@@ -375,6 +390,14 @@ class HistoryWriter:
                 if item is None:
                     return
                 run_id, events, redactor, first_seq = item
-                self.history.add_events(run_id, events, redactor, first_seq)
+                try:
+                    self.history.add_events(run_id, events, redactor, first_seq)
+                except Exception as exc:  # keep writing the other batches (and finishing runs)
+                    self.errors.append(f"history write failed for run {run_id}: {exc}")
+                finally:
+                    with self._lock:
+                        self._pending[run_id] -= 1
+                        if not self._pending[run_id]:
+                            del self._pending[run_id]
             finally:
                 self._queue.task_done()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 MASK = "********"
@@ -22,13 +23,21 @@ SECRET_KEY_RE = re.compile(
     re.IGNORECASE,
 )
 
+_SCALARS = (int, float, bool, type(None))
+
 # Values this short are too likely to collide with ordinary text to be replaced by value.
 MIN_SECRET_LEN = 4
 
 
 def is_secret_key(key: object) -> bool:
     """True when a mapping key names a secret."""
-    return isinstance(key, str) and bool(SECRET_KEY_RE.search(key))
+    return isinstance(key, str) and _is_secret_name(key)
+
+
+@lru_cache(maxsize=8192)
+def _is_secret_name(key: str) -> bool:
+    # Event payloads repeat the same few hundred keys: the regex runs once per distinct key.
+    return bool(SECRET_KEY_RE.search(key))
 
 
 def collect_secret_values(value: Any) -> set[str]:
@@ -75,9 +84,12 @@ class Redactor:
 
     def data(self, value: Any) -> Any:
         """A redacted deep copy of ``value`` (dicts, lists, strings, scalars)."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, Mapping):
+        kind = type(value)
+        if kind is str:
+            return self.text(value) if self._pattern is not None and value else value
+        if kind in _SCALARS:
+            return value
+        if kind is dict or isinstance(value, Mapping):
             out: dict[Any, Any] = {}
             for key, item in value.items():
                 if is_secret_key(key):
@@ -85,8 +97,10 @@ class Redactor:
                 else:
                     out[key] = self.data(item)
             return out
-        if isinstance(value, list | tuple):
+        if kind is list or isinstance(value, list | tuple):
             return [self.data(item) for item in value]
+        if isinstance(value, str):  # a str subclass
+            return self.text(value)
         return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import time
 from typing import Any
@@ -15,17 +16,23 @@ from textual.widgets import (
     DataTable,
     Footer,
     Header,
-    RichLog,
     Static,
     TabbedContent,
     TabPane,
 )
 
-from ..events import HostResult, RunAggregate, TaskNode
-from .base import ConsoleScreen, styled_status
+from ..events import STATUS_RANK, HostResult, RunAggregate, TaskNode, result_message
+from .base import ConsoleScreen, status_text
+from .live_table import LiveTable
+from .log_view import LogView
 
 MAX_LOG_LINES = 20000
 MAX_TASK_HOST_ROWS = 200
+# Work per UI tick is bounded: what does not fit waits for the next tick (the app's drain timer
+# calls ``catch_up``), so a 5,000-host run never stalls the screen for long.
+HOST_ROWS_PER_TICK = 100  # Hosts-table rows written per tick (the rows in view first)
+LOG_LINES_PER_TICK = 5000
+DETAIL_INTERVAL = 0.5  # seconds between refreshes of the selected task's hosts and detail
 
 
 class LiveScreen(ConsoleScreen):
@@ -47,6 +54,9 @@ class LiveScreen(ConsoleScreen):
         self._pending_log: list[str] = []
         self._pending_hosts: set[str] = set()
         self._last_detail = 0.0
+        self._detail_stale = False
+        self._task_hosts_task: str | None = None  # the task whose hosts #task-hosts lists
+        self._task_hosts: list[str] = []  # #task-hosts rows are positional: row i = host i
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -58,26 +68,26 @@ class LiveScreen(ConsoleScreen):
             with TabPane("Tasks", id="tab-tasks"):
                 with Horizontal():
                     with Vertical(id="live-left"):
-                        yield DataTable(id="failures", cursor_type="row")
-                        yield DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
+                        yield LiveTable(id="failures", cursor_type="row")
+                        yield LiveTable(id="tasks", cursor_type="row", zebra_stripes=True)
                     with Vertical(id="live-right"):
-                        yield DataTable(id="task-hosts", cursor_type="row")
+                        yield LiveTable(id="task-hosts", cursor_type="row")
                         with VerticalScroll(id="detail-scroll"):
                             yield Static("", id="detail")
             with TabPane("Hosts", id="tab-hosts"):
-                yield DataTable(id="hosts", cursor_type="row", zebra_stripes=True)
+                yield LiveTable(id="hosts", cursor_type="row", zebra_stripes=True)
             with TabPane("Log", id="tab-log"):
-                yield RichLog(id="log", max_lines=MAX_LOG_LINES, wrap=False, markup=False)
+                yield LogView(MAX_LOG_LINES, id="log")
         yield Footer()
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#failures", DataTable).add_columns("failure", "task", "message", "hosts")
-        self.query_one("#tasks", DataTable).add_columns(
+        self.query_one("#failures", LiveTable).add_columns("failure", "task", "message", "hosts")
+        self.query_one("#tasks", LiveTable).add_columns(
             "status", "play", "task", "ok", "changed", "failed", "unreach.", "skipped"
         )
-        self.query_one("#task-hosts", DataTable).add_columns("host", "status", "message")
-        self.query_one("#hosts", DataTable).add_columns(
+        self.query_one("#task-hosts", LiveTable).add_columns("host", "status", "message")
+        self.query_one("#hosts", LiveTable).add_columns(
             "host",
             "status",
             "ok",
@@ -88,7 +98,7 @@ class LiveScreen(ConsoleScreen):
             "rescued",
             "ignored",
         )
-        self.query_one("#failures", DataTable).display = False
+        self.query_one("#failures", LiveTable).display = False
         if self.console.viewed_run:
             self.run_viewed(self.console.viewed_run)
         self.set_interval(1.0, self._tick_elapsed)
@@ -101,10 +111,13 @@ class LiveScreen(ConsoleScreen):
         self._failure_sig = ()
         self._pending_log = []
         self._pending_hosts = set()
+        self._detail_stale = False
+        self._task_hosts_task = None
+        self._task_hosts = []
         for table_id in ("#tasks", "#task-hosts", "#hosts", "#failures"):
-            self.query_one(table_id, DataTable).clear()
-        self.query_one("#log", RichLog).clear()
-        self.query_one("#detail", Static).update("")
+            self.query_one(table_id, LiveTable).clear()
+        self.query_one("#log", LogView).clear()
+        self.show_text(self.query_one("#detail", Static), Text(""))
         state = self.console.runs.get(run_id)
         if state is None:
             return
@@ -126,25 +139,57 @@ class LiveScreen(ConsoleScreen):
             return
         agg = state.aggregate
         tasks, _summary, failures, lines = agg.pop_dirty()
-        active_tab = self.query_one("#live-tabs", TabbedContent).active
-        # The log and hosts tabs are only written while visible (caught up on activation).
+        # The log and hosts tabs are written by catch_up, a bounded slice per tick, and only
+        # while visible (caught up on activation).
         self._pending_log.extend(lines)
         if len(self._pending_log) > MAX_LOG_LINES:
             del self._pending_log[:-MAX_LOG_LINES]
         self._pending_hosts |= agg.pop_dirty_hosts()
-        if active_tab == "tab-log":
-            self._flush_log()
-        if active_tab == "tab-hosts":
-            self._flush_hosts(agg)
         if failures:
             self._update_failures(agg)
         if tasks:
             self._update_tasks(agg, tasks)
         self._update_summary()
-        now = time.monotonic()
-        if self.selected_task in tasks and now - self._last_detail >= 0.5:
-            self._last_detail = now
+        if self.selected_task in tasks:
+            self._detail_stale = True
+
+    def _active_tab(self) -> str | None:
+        """The id of the visible tab; None while the screen is not composed (or torn down)."""
+        tabs = next(self.query("#live-tabs").results(TabbedContent), None)
+        return tabs.active if tabs is not None else None
+
+    @property
+    def backlog(self) -> int:
+        """Rows and lines not yet written to the visible tab (catch_up writes them)."""
+        active_tab = self._active_tab()
+        if active_tab == "tab-hosts":
+            return len(self._pending_hosts)
+        if active_tab == "tab-log":
+            return len(self._pending_log)
+        return 0
+
+    def catch_up(self) -> bool:
+        """Deferred display work, a bounded slice per call (the app's tick calls it).
+
+        Returns True when something was written.
+        """
+        state = self.console.runs.get(self.run_id or "")
+        if state is None or self.app.screen is not self:
+            return False
+        active_tab = self._active_tab()
+        if active_tab is None:
+            return False
+        done = False
+        if active_tab == "tab-log" and self._pending_log:
+            self._flush_log(LOG_LINES_PER_TICK)
+            done = True
+        if active_tab == "tab-hosts" and self._pending_hosts:
+            self._flush_hosts(state.aggregate, HOST_ROWS_PER_TICK)
+            done = True
+        if self._detail_stale and time.monotonic() - self._last_detail >= DETAIL_INTERVAL:
             self._show_task(self.selected_task)
+            done = True
+        return done
 
     def history_changed(self) -> None:
         self._update_summary()
@@ -163,7 +208,7 @@ class LiveScreen(ConsoleScreen):
         agg = state.aggregate
         total = agg.grand_total()
         hosts = agg.summary()
-        failed_hosts = sum(1 for t in hosts.values() if t.failed or t.unreachable)
+        failed_hosts = agg.failed_host_count()
         kind = "replay" if state.replay else ("running" if state.running else "finished")
         status = state.status
         if state.running and state.cancel_requested_at:
@@ -204,27 +249,36 @@ class LiveScreen(ConsoleScreen):
         parts = [line1, line2]
         for error in agg.errors[:2]:
             parts.append(Text(" " + error, style="bold red"))
-        widget.update(Text("\n").join(parts))
+        self.show_text(widget, Text("\n").join(parts))
 
     def _update_failures(self, agg: RunAggregate) -> None:
-        table = self.query_one("#failures", DataTable)
+        """Failure groups: new ones are appended and counts rewritten in place (no clear, so the
+        cursor stays where it is); a group that disappeared or moved rebuilds the table."""
+        table = self.query_one("#failures", LiveTable)
         groups = agg.failure_groups()
         sig = tuple((g.task_key, g.message, g.status, len(g.hosts)) for g in groups)
         if sig == self._failure_sig:
             return
         self._failure_sig = sig
-        table.clear()
-        for group in groups:
+        keys = [f"{g.task_key}|{g.status}|{g.message}" for g in groups]
+        shown = [str(row.value) for row in table.rows]
+        if keys[: len(shown)] != shown:
+            table.clear()
+            shown = []
+        for key, group in zip(keys, groups, strict=True):
             hosts = ", ".join(group.hosts[:6]) + (
                 f" +{len(group.hosts) - 6}" if len(group.hosts) > 6 else ""
             )
-            table.add_row(
-                Text.from_markup(styled_status(group.status)),
+            cells = [
+                status_text(group.status),
                 Text(group.task),
                 Text(group.message),
                 f"{len(group.hosts)}: {hosts}",
-                key=f"{group.task_key}|{group.status}|{group.message}",
-            )
+            ]
+            if key in table.rows:
+                table.update_row(key, cells)
+            else:
+                table.add_row(*cells, key=key)
         table.display = bool(groups)
 
     def _task_cells(self, agg: RunAggregate, task: TaskNode) -> list[Any]:
@@ -232,7 +286,7 @@ class LiveScreen(ConsoleScreen):
         play = agg.plays[task.play_key].name if task.play_key in agg.plays else ""
         name = ("[handler] " if task.is_handler else "") + task.name
         return [
-            Text.from_markup(styled_status(task.worst)),
+            status_text(task.worst),
             Text(play),
             Text(name),
             str(counts.get("ok", 0) + counts.get("ignored", 0) + counts.get("rescued", 0)),
@@ -243,7 +297,7 @@ class LiveScreen(ConsoleScreen):
         ]
 
     def _update_tasks(self, agg: RunAggregate, dirty: set[str]) -> None:
-        table = self.query_one("#tasks", DataTable)
+        table = self.query_one("#tasks", LiveTable)
         new_failure = False
         for key in sorted(dirty, key=lambda k: agg.tasks[k].order if k in agg.tasks else 0):
             task = agg.tasks.get(key)
@@ -251,8 +305,7 @@ class LiveScreen(ConsoleScreen):
                 continue
             cells = self._task_cells(agg, task)
             if key in self._task_rows:
-                for column, value in zip(table.columns, cells, strict=False):
-                    table.update_cell(key, column, value)
+                table.update_row(key, cells)
             else:
                 table.add_row(*cells, key=key)
                 self._task_rows.add(key)
@@ -265,7 +318,7 @@ class LiveScreen(ConsoleScreen):
                 self._rebuild_tasks(agg)
 
     def _rebuild_tasks(self, agg: RunAggregate) -> None:
-        table = self.query_one("#tasks", DataTable)
+        table = self.query_one("#tasks", LiveTable)
         cursor = table.cursor_row
         table.clear()
         self._task_rows.clear()
@@ -275,68 +328,96 @@ class LiveScreen(ConsoleScreen):
         if table.row_count:
             table.move_cursor(row=min(cursor, table.row_count - 1))
 
-    def _flush_log(self) -> None:
-        if self._pending_log:
-            self.query_one("#log", RichLog).write("\n".join(self._pending_log))
-            self._pending_log = []
+    def _flush_log(self, limit: int | None = None) -> None:
+        if not self._pending_log:
+            return
+        if limit is None or len(self._pending_log) <= limit:
+            lines, self._pending_log = self._pending_log, []
+        else:
+            lines = self._pending_log[:limit]
+            del self._pending_log[:limit]
+        self.query_one("#log", LogView).write_lines(lines)
 
-    def _flush_hosts(self, agg: RunAggregate) -> None:
-        if self._pending_hosts:
-            self._update_hosts(agg, self._pending_hosts)
+    def _flush_hosts(self, agg: RunAggregate, limit: int | None = None) -> None:
+        """Write pending host rows: all of them, or ``limit`` of them (the rows in view first,
+        then the others in name order; new rows are appended)."""
+        pending = self._pending_hosts
+        if not pending:
+            return
+        if limit is None or len(pending) <= limit:
+            hosts = sorted(pending)
             self._pending_hosts = set()
+        else:
+            table = self.query_one("#hosts", LiveTable)
+            hosts = [host for host in table.visible_row_keys() if host in pending][:limit]
+            pending.difference_update(hosts)
+            others = heapq.nsmallest(limit - len(hosts), pending)
+            pending.difference_update(others)
+            hosts += others
+        self._update_hosts(agg, hosts)
 
     @on(TabbedContent.TabActivated, "#live-tabs")
     def _tab_activated(self) -> None:
         state = self.console.runs.get(self.run_id or "")
         if state is None:
             return
-        self._flush_log()
-        self._flush_hosts(state.aggregate)
+        self._flush_log(LOG_LINES_PER_TICK)
+        self._flush_hosts(state.aggregate, HOST_ROWS_PER_TICK)
 
-    def _update_hosts(self, agg: RunAggregate, dirty: set[str]) -> None:
-        table = self.query_one("#hosts", DataTable)
+    def _update_hosts(self, agg: RunAggregate, hosts: list[str]) -> None:
+        table = self.query_one("#hosts", LiveTable)
         summary = agg.summary()
         existing = table.rows
-        for host in sorted(dirty):
+        for host in hosts:
             if host not in summary:
                 continue
             totals = summary[host]
             cells = [
                 host,
-                Text.from_markup(styled_status(totals.worst)),
+                status_text(totals.worst),
                 *(str(v) for v in totals.as_dict().values()),
             ]
             if host in existing:
-                for column, value in zip(table.columns, cells, strict=False):
-                    table.update_cell(host, column, value)
+                table.update_row(host, cells)
             else:
                 table.add_row(*cells, key=host)
 
     def _show_task(self, key: str | None) -> None:
+        """List the hosts of task ``key`` (worst first, at most MAX_TASK_HOST_ROWS) + detail."""
+        self._detail_stale = False
+        self._last_detail = time.monotonic()
         state = self.console.runs.get(self.run_id or "")
-        table = self.query_one("#task-hosts", DataTable)
-        table.clear()
+        table = self.query_one("#task-hosts", LiveTable)
         if state is None or key is None or key not in state.aggregate.tasks:
+            table.clear()
+            self._task_hosts = []
+            self._task_hosts_task = None
             return
         task = state.aggregate.tasks[key]
-        from ..events import result_message
-
-        ordered = sorted(task.results.values(), key=lambda r: (_rank(r.status), r.host))
-        for result in ordered[:MAX_TASK_HOST_ROWS]:
+        ordered = heapq.nsmallest(
+            MAX_TASK_HOST_ROWS, task.results.values(), key=lambda r: (_rank(r.status), r.host)
+        )
+        same_task = key == self._task_hosts_task
+        if not same_task or len(ordered) < table.row_count:
+            table.clear()
+        self._task_hosts_task = key
+        self._task_hosts = [result.host for result in ordered]
+        # Rows are keyed by position and updated in place: a refresh rewrites changed cells only.
+        for index, result in enumerate(ordered):
             message = ""
             if result.status in ("failed", "unreachable"):
                 message = result_message(result.res, str((result.event or {}).get("stdout", "")))
-            table.add_row(
-                result.host,
-                Text.from_markup(styled_status(result.status)),
-                Text(message),
-                key=result.host,
-            )
+            cells = [result.host, status_text(result.status), Text(message)]
+            if index < table.row_count:
+                table.update_row(str(index), cells)
+            else:
+                table.add_row(*cells, key=str(index))
         if ordered:
-            self._show_detail(task, ordered[0])
+            row = table.cursor_row if same_task else 0
+            self._show_detail(task, ordered[row if 0 <= row < len(ordered) else 0])
 
     def _show_detail(self, task: TaskNode, result: HostResult) -> None:
-        self.query_one("#detail", Static).update(format_detail(task, result))
+        self.show_text(self.query_one("#detail", Static), format_detail(task, result))
 
     # -- events -----------------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#tasks")
@@ -356,7 +437,9 @@ class LiveScreen(ConsoleScreen):
         if state is None or self.selected_task not in state.aggregate.tasks:
             return
         task = state.aggregate.tasks[self.selected_task]
-        result = task.results.get(str(event.row_key.value))
+        index = int(str(event.row_key.value))
+        host = self._task_hosts[index] if index < len(self._task_hosts) else ""
+        result = task.results.get(host)
         if result is not None:
             self._show_detail(task, result)
 
@@ -391,8 +474,6 @@ class LiveScreen(ConsoleScreen):
 
 
 def _rank(status: str) -> int:
-    from ..events import STATUS_RANK
-
     return STATUS_RANK.get(status, 99)
 
 
@@ -402,7 +483,7 @@ def format_detail(task: TaskNode, result: HostResult) -> Text:
     out = Text()
     out.append(f"{task.name}", style="bold")
     out.append(f" on {result.host}: ")
-    out.append_text(Text.from_markup(styled_status(result.status)))
+    out.append_text(status_text(result.status))
     out.append("\n")
     if task.action:
         out.append(f"action: {task.action}\n", style="dim")
