@@ -25,6 +25,7 @@ from wsgi_console.matrix import build_matrix, sites_for_run
 from wsgi_console.paths import default_data_dir, find_project_dir
 from wsgi_console.redact import MASK, Redactor
 from wsgi_console.runspec import Action, RunSpec, SpecError, has_masked_values, parse_extra_vars
+from wsgi_console.switch import stack_switch_problems
 
 from .conftest import BROKEN_INV, DEMO_INV, PROD_INV, PROJECT, load_events
 
@@ -74,6 +75,23 @@ def test_action_vars_follow_the_playbook_contract() -> None:
         "wsgi_stack_overrides": {"a": "nginx_gunicorn"},
     }
     assert switch.playbook == "site.yml"
+    both = spec(action=Action.SWITCH_STACK, sites=("a", "b"), stack="apache_mod_wsgi")
+    assert both.validate() == []
+    assert both.action_vars() == {
+        "wsgi_only_sites": ["a", "b"],
+        "wsgi_stack_overrides": {"a": "apache_mod_wsgi", "b": "apache_mod_wsgi"},
+    }
+
+
+def test_a_stack_switch_must_take_every_site_of_its_hosts() -> None:
+    inv = load_inventory(DEMO_INV)
+    hosts = inv.target_hosts(None)
+    problems = stack_switch_problems(inv, hosts, ("hello",), "nginx_gunicorn")
+    # demo-web1 and demo-edge1 serve hello and shop; demo-web2 serves only blog (not concerned).
+    assert len(problems) == 2 and all("also serves shop" in p for p in problems), problems
+    assert not [p for p in problems if "demo-web2" in p]
+    assert stack_switch_problems(inv, hosts, ("hello", "shop"), "nginx_gunicorn") == []
+    assert stack_switch_problems(inv, ["demo-web2"], ("blog",), "nginx_gunicorn") == []
 
 
 def test_validate_spec() -> None:

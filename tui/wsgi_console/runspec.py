@@ -26,7 +26,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.SITE: "Full site.yml",
     Action.DEPLOY_SITES: "Deploy selected sites",
     Action.REMOVE_SITE: "Remove a site",
-    Action.SWITCH_STACK: "Switch a site's stack",
+    Action.SWITCH_STACK: "Switch sites to another stack",
     Action.PREFLIGHT: "Preflight checks only",
 }
 
@@ -94,7 +94,7 @@ class RunSpec:
         if self.action in (Action.DEPLOY_SITES, Action.REMOVE_SITE, Action.SWITCH_STACK):
             if not self.sites:
                 problems.append(f"{ACTION_LABELS[self.action]}: choose at least one site")
-        if self.action in (Action.REMOVE_SITE, Action.SWITCH_STACK) and len(self.sites) > 1:
+        if self.action is Action.REMOVE_SITE and len(self.sites) > 1:
             problems.append(f"{ACTION_LABELS[self.action]}: choose exactly one site")
         if self.action is Action.SWITCH_STACK and self.stack not in STACKS:
             problems.append(f"Switch stack: choose a stack among {', '.join(STACKS)}")
@@ -109,10 +109,9 @@ class RunSpec:
         if self.action is Action.REMOVE_SITE:
             return {"wsgi_remove_site": self.sites[0]} if self.sites else {}
         if self.action is Action.SWITCH_STACK and self.sites:
-            site = self.sites[0]
             return {
-                "wsgi_only_sites": [site],
-                "wsgi_stack_overrides": {site: self.stack},
+                "wsgi_only_sites": list(self.sites),
+                "wsgi_stack_overrides": {site: self.stack for site in self.sites},
             }
         return {}
 

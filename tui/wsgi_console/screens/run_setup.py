@@ -32,6 +32,7 @@ from ..runspec import (
     SpecError,
     parse_extra_vars,
 )
+from ..switch import stack_switch_problems
 
 if TYPE_CHECKING:
     from ..app import WsgiConsole
@@ -174,6 +175,8 @@ class RunSetupScreen(Screen[None]):
         lines.append(shown or "[bold red]no host matches[/]")
         if not hosts:
             self.problems.append("no target host")
+        if inv and spec.action is Action.SWITCH_STACK and spec.stack:
+            self.problems.extend(stack_switch_problems(inv, hosts, spec.sites, spec.stack))
         lines.append("")
         lines.append("[b]Command[/]")
         lines.append(_escape(spec.command_line(self.console.redactor())))
@@ -230,8 +233,11 @@ class RunSetupScreen(Screen[None]):
         spec = self.current_spec()
         self.problems.extend(spec.validate())
         inv = self.console.inventory
-        if inv is not None and not inv.target_hosts(spec.limit):
+        hosts = inv.target_hosts(spec.limit) if inv is not None else []
+        if inv is not None and not hosts:
             self.problems.append("no target host")
+        if inv is not None and spec.action is Action.SWITCH_STACK and spec.stack:
+            self.problems.extend(stack_switch_problems(inv, hosts, spec.sites, spec.stack))
         ok, reason = self.can_launch(spec)
         if not ok:
             self.notify(reason, severity="error", title="Cannot launch")

@@ -1,0 +1,32 @@
+"""What a stack switch must include: one web server owns port 80 per host.
+
+The playbooks refuse a host whose present sites use two stacks, and a run limited to some sites
+that would strand the others on a retired server. The console checks the same before launch, on
+the inventory it shows, so that the operator selects every site of the hosts concerned.
+"""
+
+from __future__ import annotations
+
+from .inventory import Inventory
+
+
+def stack_switch_problems(
+    inventory: Inventory, hosts: list[str], sites: tuple[str, ...], stack: str
+) -> list[str]:
+    """Per target host, the present sites left out of a switch of `sites` to `stack`."""
+    selected = set(sites)
+    problems: list[str] = []
+    for name in hosts:
+        host = inventory.hosts.get(name)
+        if host is None:
+            continue
+        present = [site for site in host.sites if site.state != "absent"]
+        if not selected & {site.name for site in present}:
+            continue
+        left = sorted(site.name for site in present if site.name not in selected)
+        if left:
+            problems.append(
+                f"{name} also serves {', '.join(left)}: one web server owns port 80 per host, "
+                f"so select them too to move {name} to {stack}"
+            )
+    return problems
