@@ -1,4 +1,4 @@
-"""Unit tests of the site model (roles/wsgi/filter_plugins/wsgi_site.py): validation messages
+"""Unit tests of the site model (plugins/module_utils/site_model.py): validation messages
 name the site and the field, normalisation derives every path and default."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _load() -> ModuleType:
-    path = ROOT / "roles" / "wsgi" / "filter_plugins" / "wsgi_site.py"
+    path = ROOT / "plugins" / "module_utils" / "site_model.py"
     spec = importlib.util.spec_from_file_location("wsgi_site", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -309,7 +309,7 @@ def test_code_change_reloads_gracefully_keeping_the_master(tmp_path: Path) -> No
         f"wsgi_source_base_dir={changed}",
     )
     assert run.rc == 0, run.output[-3000:]
-    hup = "wsgi_gunicorn : Reload gracefully (HUP) the sites whose code or settings changed"
+    hup = "wsgi.deploy.wsgi_gunicorn : Reload gracefully (HUP) the sites whose code or settings changed"
     assert hup in run.changed_tasks()
     for container in containers:
         site = Site(container_ip(container), "departamentos.centro.intranet")

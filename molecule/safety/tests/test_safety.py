@@ -108,7 +108,9 @@ def test_the_next_good_run_finds_apache_exactly_as_before(tmp_path: Path) -> Non
     run = _deploy(_inventory(tmp_path, SITES, [LIVE]))
     assert run.rc == 0, run.output[-3000:]
     changed = run.changed_tasks()
-    assert changed in ([], ["wsgi_hosts : Write the sites' names to the hosts file"]), changed
+    assert changed in ([], ["wsgi.deploy.wsgi_hosts : Write the sites' names to the hosts file"]), (
+        changed
+    )
     assert "newcomer" not in _exec(LIVE, "cat /etc/hosts")[1]
 
 
@@ -225,7 +227,10 @@ BATCHES = {
 BATCHES["site definitions"] = [
     case for case in BAD_INPUT if not any(case in cases for cases in BATCHES.values())
 ]
-DEPLOY_TASKS = ("wsgi_hosts :", "wsgi_app :", "wsgi_apache : Install", "wsgi_nginx :")
+DEPLOY_TASKS = tuple(
+    f"wsgi.deploy.{task}"
+    for task in ("wsgi_hosts :", "wsgi_app :", "wsgi_apache : Install", "wsgi_nginx :")
+)
 
 
 def _alias(case: str, container: str) -> str:

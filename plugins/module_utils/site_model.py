@@ -468,8 +468,3 @@ def _gunicorn(site: dict[str, Any], s: dict[str, Any], name: str) -> dict[str, A
         "max_requests_jitter": g.get("max_requests_jitter", 100),
         "extra_args": list(g.get("extra_args") or []),
     }
-
-
-class FilterModule:
-    def filters(self) -> dict[str, Any]:
-        return {"wsgi_site_errors": wsgi_site_errors, "wsgi_site_normalize": wsgi_site_normalize}
