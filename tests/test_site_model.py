@@ -3,7 +3,8 @@ name the site and the field, normalisation derives every path and default."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,12 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _load() -> ModuleType:
-    path = ROOT / "plugins" / "module_utils" / "site_model.py"
-    spec = importlib.util.spec_from_file_location("wsgi_site", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.path.insert(0, str(ROOT / "plugins"))
+    return importlib.import_module("module_utils.site_model")
 
 
 model = _load()
@@ -170,7 +167,11 @@ def test_normalize_script_site(settings: dict[str, Any]) -> None:
 def test_normalize_django_site_strips_secrets(settings: dict[str, Any]) -> None:
     (rec,) = model.wsgi_site_normalize([guestbook(media={"url": "/media/"})], settings)
     assert rec["django_settings"] == "guestbook_site.settings"
-    assert rec["static"] == {"url": "/static/", "dir": "/srv/wsgi/guestbook/static"}
+    assert rec["static"] == {
+        "url": "/static/",
+        "dir": "/srv/wsgi/guestbook/static",
+        "release": "static",
+    }
     assert rec["media"] == {"url": "/media/", "dir": "/srv/wsgi/guestbook/media"}
     assert rec["collectstatic"] is True
     assert rec["secret_names"] == ["DJANGO_SECRET_KEY"]
@@ -257,6 +258,7 @@ def test_normalize_gunicorn_defaults(settings: dict[str, Any]) -> None:
         "keepalive": 5,
         "max_requests": 1000,
         "max_requests_jitter": 100,
+        "preload": False,
         "extra_args": [],
     }
     assert rec["nginx"] == {"client_max_body_size": "10m", "keepalive": 16, "extra": []}
