@@ -264,3 +264,194 @@ def test_normalize_gunicorn_defaults(settings: dict[str, Any]) -> None:
     assert rec["nginx"] == {"client_max_body_size": "10m", "keepalive": 16, "extra": []}
     (rec,) = model.wsgi_site_normalize([hello(gunicorn={"worker_class": "gthread"})], s)
     assert rec["gunicorn"]["threads"] == 4
+
+
+# ------------------------------------------------------------------ hostile input (issue 9)
+
+
+@pytest.mark.parametrize(
+    ("site", "field", "words"),
+    [
+        (guestbook(media={"url": "/media/", "dir": "/etc"}), "media.dir", "outside the site"),
+        (hello(static={"url": "/s/", "dir": "../../../../etc"}), "static.dir", "leaves the site"),
+        (hello(static={"url": "/s/", "dir": "/var/www"}), "static.dir", "outside the site"),
+        (hello(static={"url": "/s/", "dir": "/srv/wsgi/hello"}), "static.dir", "outside"),
+        (
+            guestbook(media={"url": "/m/", "dir": "/srv/wsgi/guestbook/data/up"}),
+            "media.dir",
+            "overlaps",
+        ),
+        (guestbook(media={"url": "/m/", "dir": "releases/x"}), "media.dir", "overlaps"),
+        (hello(static={"url": "/s/", "dir": "st atic"}), "static.dir", "letters, digits"),
+        (hello(env={"FOO": "x\nDJANGO_DEBUG=1"}), "env.FOO", "newline"),
+        (hello(env={"FOO": "x\x00y"}), "env.FOO", "control character"),
+        (hello(env={"FOO": {"a": 1}}), "env.FOO", "string or a number"),
+        (hello(secrets={"TOKEN": "a\nb"}), "secrets.TOKEN", "newline"),
+        (guestbook(env={"DJANGO_DEBUG": "1"}), "env.DJANGO_DEBUG", "set by the collection"),
+        (hello(env={"X": "1"}, secrets={"X": "2"}), "secrets.X", "also set in 'env'"),
+        (hello(env={"DJANGO_SECRET_KEY": "k"}), "env.DJANGO_SECRET_KEY", "is a secret"),
+        (hello(hosts_address="10.0.0.1\n10.6.6.6 login.bank.example"), "hosts_address", "not an"),
+        (hello(hosts_address="localhost"), "hosts_address", "not an IPv4"),
+        (hello(hosts_address="0.0.0.0"), "hosts_address", "cannot be"),
+        (hello(user="nobody"), "user", "system account"),
+        (hello(user="root"), "user", "system account"),
+        (hello(user="www-data"), "user", "system account"),
+        (hello(user="Bad User"), "user", "characters of a-z"),
+        (hello(user="systemd-foo"), "user", "system account"),
+        (hello(name="a" * 28), "name", "too long for its app user"),
+        (hello(requirements=['django; python_version >> "3"']), "requirements", "PEP 508"),
+        (hello(requirements=["--index-url https://evil.example/simple"]), "requirements", "option"),
+        (hello(requirements=["django\nflask"]), "requirements", "one line"),
+        (hello(requirements_file="../../../../etc/shadow"), "requirements_file", "inside it"),
+        (hello(requirements_file="/etc/shadow"), "requirements_file", "inside it"),
+        (hello(requirements_file="nope.txt"), "requirements_file", "is not a file"),
+        (hello(python="/usr/bin/python3 -c x"), "python", "absolute path"),
+        (guestbook(django_settings="os"), "django_settings", "not a module of the project"),
+        (hello(entry="../../etc/passwd"), "entry", "inside it"),
+        (hello(source={"git": "--upload-pack=touch /tmp/x"}), "source.git", "not a git URL"),
+        (
+            hello(source={"git": "https://x.example/a.git", "version": "-b"}),
+            "source.version",
+            "not",
+        ),
+        (hello(gunicorn={"extra_args": ["--name=%n"]}), "gunicorn.extra_args", "ExecStart"),
+        (hello(gunicorn={"extra_args": ["$HOME"]}), "gunicorn.extra_args", "ExecStart"),
+        (hello(gunicorn={"extra_args": ["--x=1 ;rm"]}), "gunicorn.extra_args", "ExecStart"),
+        (hello(domain="localhost"), "domain", "host itself"),
+        (hello(aliases=["a.localhost"]), "aliases", "host itself"),
+        (hello(health={"path": "no-slash"}), "health.path", "absolute URL path"),
+        (hello(health={"status": 99}), "health.status", "HTTP status"),
+        (hello(health={"text": "a\nb"}), "health.text", "single-line"),
+        (hello(pip_index_url="file:///etc"), "pip_index_url", "http(s) URL"),
+        (hello(keep_releases=0), "keep_releases", ">= 1"),
+        (hello(share_user="yes"), "share_user", "true or false"),
+        (hello(mod_wsgi={"extra": ["ErrorLog x\x00"]}), "mod_wsgi.extra", "single-line"),
+    ],
+)
+def test_hostile_field_is_refused(
+    site: dict[str, Any], field: str, words: str, settings: dict[str, Any]
+) -> None:
+    errs = errors([site], settings)
+    assert any(
+        e.startswith(f"site '{site['name']}': field '{field}'") and words in e for e in errs
+    ), errs
+
+
+def test_secret_values_never_appear_in_messages(settings: dict[str, Any]) -> None:
+    secret = "s3cr3t-value\nINJECTED=1"
+    errs = errors([guestbook(secrets={"DJANGO_SECRET_KEY": "k", "API": secret})], settings)
+    assert errs and all("s3cr3t" not in e for e in errs), errs
+
+
+def test_two_sites_sharing_a_user_need_share_user(settings: dict[str, Any]) -> None:
+    a, b = hello(user="wsgi-shared"), guestbook(user="wsgi-shared")
+    errs = errors([a, b], settings)
+    assert any(
+        "field 'user': 'wsgi-shared' is already the app user of site 'hello'" in e for e in errs
+    )
+    ok = [
+        hello(user="wsgi-shared", share_user=True),
+        guestbook(user="wsgi-shared", share_user=True),
+    ]
+    assert errors(ok, settings) == []
+
+
+def test_symlinks_leaving_the_source_are_refused(tmp_path: Path, settings: dict[str, Any]) -> None:
+    src = tmp_path / "linky"
+    src.mkdir()
+    (src / "static").symlink_to("/etc")
+    (src / "app.wsgi").symlink_to("/etc/passwd")
+    (src / "req.txt").symlink_to("/etc/hostname")
+    site = hello(
+        source={"path": str(src)},
+        entry="app.wsgi",
+        static={"url": "/s/", "dir": "static"},
+        requirements_file="req.txt",
+    )
+    errs = " ".join(errors([site], settings))
+    assert "field 'static.dir': 'static' is a symlink that leaves the source" in errs
+    assert "field 'entry': 'app.wsgi' is a symlink that leaves the source" in errs
+    assert "req.txt is a symlink that leaves the source" in errs
+
+
+@pytest.mark.parametrize(
+    ("lines", "words"),
+    [
+        ("--index-url https://evil.example/simple\ndjango\n", "pip option '--index-url'"),
+        ("-i https://evil.example/simple\n", "pip option '-i'"),
+        ("--extra-index-url=https://evil.example\n", "pip option '--extra-index-url'"),
+        ("--trusted-host evil.example\n", "pip option '--trusted-host'"),
+        ("-e git+https://x.example/a.git#egg=a\n", "pip option '-e'"),
+        ('django; python_version >> "3"\n', "PEP 508"),
+        ("-r ../../../etc/shadow\n", "includes a file outside the source"),
+        ("./nowhere.whl\n", "not an archive inside the source"),
+    ],
+)
+def test_requirements_file_lines_are_checked(
+    tmp_path: Path, settings: dict[str, Any], lines: str, words: str
+) -> None:
+    src = tmp_path / "reqs"
+    src.mkdir()
+    (src / "app.wsgi").write_text("def application(e, s): pass\n")
+    (src / "requirements.txt").write_text(lines)
+    site = hello(source={"path": str(src)}, entry="app.wsgi", requirements_file="requirements.txt")
+    errs = errors([site], settings)
+    assert any("field 'requirements_file'" in e and words in e for e in errs), errs
+
+
+def test_good_requirements_files_pass(tmp_path: Path, settings: dict[str, Any]) -> None:
+    src = tmp_path / "reqs"
+    (src / "wheels").mkdir(parents=True)
+    (src / "wheels" / "app-1.0-py3-none-any.whl").write_text("")
+    (src / "app.wsgi").write_text("def application(e, s): pass\n")
+    (src / "base.txt").write_text("django>=5.2,<5.3  # the framework\n")
+    (src / "requirements.txt").write_text(
+        "-r base.txt\n--require-hashes\n"
+        "requests==2.32.3 \\\n    --hash=sha256:abc\n"
+        'tomli; python_version < "3.11"\n'
+        "pkg @ https://files.example/pkg-1.0.tar.gz\n"
+        "wheels/app-1.0-py3-none-any.whl\n"
+    )
+    site = hello(source={"path": str(src)}, entry="app.wsgi", requirements_file="requirements.txt")
+    assert errors([site], settings) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("sites_root", "/", "wsgi_sites_root"),
+        ("sites_root", "relative", "wsgi_sites_root"),
+        ("env_dir", "/etc", "wsgi_env_dir"),
+        ("user_prefix", "Bad Prefix", "wsgi_user_prefix"),
+        ("hosts_address", "10.0.0.1\n6.6.6.6 evil", "wsgi_hosts_address"),
+    ],
+)
+def test_host_settings_are_checked(
+    settings: dict[str, Any], key: str, value: str, words: str
+) -> None:
+    errs = errors([hello()], dict(settings, **{key: value}))
+    assert any(e.startswith(words) for e in errs), errs
+
+
+def test_normalize_release_layout(settings: dict[str, Any]) -> None:
+    (rec,) = model.wsgi_site_normalize(
+        [hello(static={"url": "/test/static/", "dir": "static"})], settings
+    )
+    assert rec["current"] == "/srv/wsgi/hello/current"
+    assert rec["releases_dir"] == "/srv/wsgi/hello/releases"
+    assert rec["static"] == {
+        "url": "/test/static/",
+        "dir": "/srv/wsgi/hello/src/static",
+        "release": "src/static",
+    }
+    assert rec["health"] == {"path": "/test", "status": [], "text": None, "timeout": 30}
+    assert rec["keep_releases"] == 5
+    assert rec["state_file"] == "/var/lib/wsgi-deploy/sites/hello.json"
+
+
+def test_collection_version_matches_galaxy_yml() -> None:
+    import yaml
+
+    galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())
+    role_vars = yaml.safe_load((ROOT / "roles" / "wsgi" / "vars" / "main.yml").read_text())
+    assert role_vars["wsgi_collection_version"] == galaxy["version"]

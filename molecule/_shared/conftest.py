@@ -24,3 +24,19 @@ def site(address: str) -> Callable[[str], Site]:
         return Site(address, domain)
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest's reporter
+    """The list of every bad-input kind tried, its verdict and message (test_1_hostile_input),
+    and the fault recovery report (test_3_faults)."""
+    report = getattr(sys.modules.get("test_1_hostile_input"), "REPORT", None)
+    if report:
+        terminalreporter.section(f"bad input: {len(report)} kinds tried")
+        for number, (kind, verdict, message) in enumerate(report, 1):
+            terminalreporter.write_line(f"{number:3}. {kind}")
+            terminalreporter.write_line(f"     {verdict}: {message[:300]}")
+    faults = getattr(sys.modules.get("test_3_faults"), "FAULT_REPORT", None)
+    if faults:
+        terminalreporter.section("fault recovery under load (4 clients)")
+        for line in faults:
+            terminalreporter.write_line(line)

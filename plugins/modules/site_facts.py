@@ -77,7 +77,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 errors:
-  description: Every problem found, each naming the site and the field (empty: all fine).
+  description: Every problem found, each naming the site and the field (empty when all is fine).
   type: list
   elements: str
   returned: always

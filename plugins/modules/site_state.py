@@ -11,14 +11,14 @@ short_description: Compare what runs with what should run; record what runs
 version_added: 1.0.0
 description:
   - Every site served by the collection has a deployed-state record,
-    C(<state_dir>/<site>.json) (root-owned, 0644, no secrets): its release, the fingerprints
+    C(<state_dir>/<site>.json) (root-owned, 0644, no secrets), holding its release, the fingerprints
     of its code, virtualenv, settings and server config as they were when the site last answered
     after a deploy, and when, by whom and in which run that was.
   - C(action=status) fingerprints what is on disk now (the C(current) release, the env file, the
     server files of the site) and compares it with the record, so that a run that died after
     writing files but before the reload is healed by the next run (which reloads), instead of
     reporting the host converged.
-  - C(action=record) writes the records (only when something in them changed: a no-op run
+  - C(action=record) writes the records (only when something in them changed, so a no-op run
     leaves them as they are). Run it only after the sites answered.
   - C(action=forget) deletes the records of removed sites.
 options:

@@ -202,8 +202,9 @@ def apply_service(params: dict[str, Any], restart: bool) -> tuple[str, int, str]
                     action,
                     1,
                     (
-                        f"{service} did not start new processes within {params['reload_timeout']} s "
-                        "of the reload: it did not take the new configuration (see its error log)"
+                        f"{service} did not start new processes within "
+                        f"{params['reload_timeout']} s of the reload: it did not take the new "
+                        "configuration (see its error log)"
                     ),
                 )
             time.sleep(0.2)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,14 +51,7 @@ class Run:
         }
 
 
-def run_playbook(
-    playbook: str,
-    inventory: str | Path,
-    *args: str,
-    env: dict[str, str] | None = None,
-    timeout: int = 900,
-) -> Run:
-    """ansible-playbook from the project root with the project's ansible.cfg."""
+def _env(env: dict[str, str] | None) -> dict[str, str]:
     full_env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
@@ -66,16 +61,65 @@ def run_playbook(
     }
     full_env["ANSIBLE_ROLES_PATH"] = str(PROJECT / "roles")
     full_env.update(env or {})
+    return full_env
+
+
+def run_playbook(
+    playbook: str,
+    inventory: str | Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: int = 900,
+) -> Run:
+    """ansible-playbook from the project root with the project's ansible.cfg."""
     proc = subprocess.run(
         ["ansible-playbook", playbook, "-i", str(inventory), *args],
         cwd=PROJECT,
-        env=full_env,
+        env=_env(env),
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
     )
     return Run(proc.returncode, proc.stdout + proc.stderr)
+
+
+def run_playbook_until(
+    playbook: str,
+    inventory: str | Path,
+    task: str,
+    *args: str,
+    timeout: int = 900,
+) -> Run:
+    """Run a playbook and SIGKILL it (with every process it started) the moment the header of
+    `task` is printed: an interrupted run at a known point. rc is -9 when it was killed."""
+    proc = subprocess.Popen(
+        ["ansible-playbook", playbook, "-i", str(inventory), *args],
+        cwd=PROJECT,
+        env=_env({"PYTHONUNBUFFERED": "1"}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    killed = False
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            header = _TASK_RE.match(line.rstrip("\n"))
+            if header and task in header.group(1):
+                os.killpg(proc.pid, signal.SIGKILL)
+                killed = True
+                break
+        proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    rc = -9 if killed else proc.returncode
+    return Run(rc, "".join(lines))
 
 
 def write_inventory(path: Path, hosts: list[str], group_vars: dict[str, Any]) -> Path:
@@ -100,3 +144,28 @@ def write_inventory(path: Path, hosts: list[str], group_vars: dict[str, Any]) ->
 def molecule_inventory() -> str:
     """The inventory Molecule made for the running scenario."""
     return os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "inventory")
+
+
+JSON_CALLBACK = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
+
+
+def json_report(output: str) -> dict[str, Any]:
+    """The report of a run made with the json callback (JSON_CALLBACK)."""
+    report, _ = json.JSONDecoder().raw_decode(output[output.index("{") :])
+    return report
+
+
+def _failure_text(result: dict[str, Any]) -> str:
+    items = [str(item.get("msg", "")) for item in result.get("results", []) if item.get("failed")]
+    return " ".join(" ".join([str(result.get("msg", "")), *items]).split())
+
+
+def first_failures(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Per host, (task name, message) of the first task that failed on it."""
+    out: dict[str, tuple[str, str]] = {}
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            for host, result in task["hosts"].items():
+                if result.get("failed") and host not in out:
+                    out[host] = (task["task"]["name"], _failure_text(result))
+    return out

@@ -112,9 +112,10 @@ def test_every_site_name_resolves_on_the_host(host, address: str, name: str) -> 
 
 @pytest.mark.parametrize("site_name", ["hello", "guestbook", "polls"])
 def test_code_is_not_writable_by_the_web_or_app_user(host, site_name: str) -> None:  # noqa: ANN001
-    src = f"/srv/wsgi/{site_name}/src"
-    assert host.file(src).user == "root"
-    dirs = f"{src} /srv/wsgi/{site_name}/venv /srv/wsgi/{site_name}/wsgi"
+    root = f"/srv/wsgi/{site_name}"
+    assert host.file(f"{root}/src").is_symlink and host.file(f"{root}/src").user == "root"
+    assert host.file(f"{root}/current").linked_to.startswith(f"{root}/releases/")
+    dirs = " ".join(f"{root}/{d}" for d in ("releases", "venvs", "wsgi", "stage", "bin"))
     for user in ("www-data", f"wsgi-{site_name}"):
         probe = host.run(f"runuser -u {user} -- find {dirs} -writable -print -quit")
         assert probe.rc == 0, probe.stderr
@@ -147,7 +148,10 @@ def _secret(name: str) -> str:
 
 def test_secret_is_nowhere_else_on_the_host(host) -> None:  # noqa: ANN001
     secret = _secret("guestbook")
-    found = host.run(f"grep -rlF -- '{secret}' /srv/wsgi /etc/apache2 /var/log/apache2 /etc/hosts")
+    found = host.run(
+        f"grep -rlF -- '{secret}' /srv/wsgi /etc/apache2 /var/log/apache2 /etc/hosts "
+        "/var/lib/wsgi-deploy"
+    )
     assert found.stdout.strip() == ""
     assert host.run(f"grep -lF -- '{secret}' /etc/wsgi-sites/guestbook.env").rc == 0
 

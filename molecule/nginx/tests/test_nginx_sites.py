@@ -140,13 +140,15 @@ def test_socket_is_reachable_by_the_nginx_group_only(host, site_name: str) -> No
     assert host.run(f"runuser -u wsgi-{site_name} -- python3 -c '{connect}' {path}").rc != 0
 
 
-def test_service_unit_is_notify_with_mixed_kill_and_hup_reload(host) -> None:  # noqa: ANN001
+def test_service_unit_is_notify_with_graceful_kill_and_hup_reload(host) -> None:  # noqa: ANN001
     unit = host.run("systemctl show gunicorn-guestbook.service").stdout
     props = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line)
     assert props["Type"] == "notify"
-    assert props["KillMode"] == "mixed"
+    assert props["KillMode"] == "control-group"
     assert props["User"] == "wsgi-guestbook"
-    assert "/etc/wsgi-sites/guestbook.env" in props["EnvironmentFiles"]
+    # The settings are read by each worker from the env file (wsgi_entry.py), not by systemd.
+    assert "/etc/wsgi-sites/guestbook.env" not in props.get("EnvironmentFiles", "")
+    assert props["Restart"] == "always"
     assert "HUP" in props["ExecReload"]
     assert host.run("pgrep -u wsgi-guestbook -f /srv/wsgi/guestbook/venv/bin/gunicorn").rc == 0
 
@@ -232,7 +234,8 @@ def test_server_blocks_and_default_server(host) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize("site_name", ["hello", "guestbook", "polls"])
 def test_code_is_not_writable_by_the_web_or_app_user(host, site_name: str) -> None:  # noqa: ANN001
-    dirs = f"/srv/wsgi/{site_name}/src /srv/wsgi/{site_name}/venv /srv/wsgi/{site_name}/wsgi"
+    root = f"/srv/wsgi/{site_name}"
+    dirs = " ".join(f"{root}/{d}" for d in ("releases", "venvs", "wsgi", "stage"))
     for user in ("www-data", f"wsgi-{site_name}"):
         probe = host.run(f"runuser -u {user} -- find {dirs} -writable -print -quit")
         assert probe.rc == 0, probe.stderr
@@ -309,7 +312,10 @@ def test_code_change_reloads_gracefully_keeping_the_master(tmp_path: Path) -> No
         f"wsgi_source_base_dir={changed}",
     )
     assert run.rc == 0, run.output[-3000:]
-    hup = "wsgi.deploy.wsgi_gunicorn : Reload gracefully (HUP) the sites whose code or settings changed"
+    hup = (
+        "wsgi.deploy.wsgi_gunicorn : Reload gracefully (HUP) the sites whose release or "
+        "settings changed"
+    )
     assert hup in run.changed_tasks()
     for container in containers:
         site = Site(container_ip(container), "departamentos.centro.intranet")

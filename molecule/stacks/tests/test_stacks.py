@@ -170,7 +170,8 @@ def test_state_absent_removes_a_site_and_keeps_its_data(second_absent: str) -> N
         "/etc/nginx/sites-enabled/second.conf /etc/nginx/sites-available/second.conf "
         "/etc/systemd/system/gunicorn-second.service /etc/systemd/system/gunicorn-second.socket "
         "/run/gunicorn/second.sock /srv/wsgi/second/src /srv/wsgi/second/venv "
-        "/srv/wsgi/second/wsgi /etc/wsgi-sites/second.env"
+        "/srv/wsgi/second/wsgi /etc/wsgi-sites/second.env /srv/wsgi/second/releases "
+        "/srv/wsgi/second/venvs /srv/wsgi/second/current /var/lib/wsgi-deploy/sites/second.json"
     )
     assert _out(NGINX_HOST, f"ls -d {gone} 2>/dev/null || true") == ""
     assert _sh(NGINX_HOST, "test -d /srv/wsgi/second/data")[0] == 0  # data kept

@@ -1,0 +1,81 @@
+"""A bounded load: a few clients looping real HTTP requests to one site while something happens
+(a fault, a redeploy), every answer and connection error counted."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import requests
+
+
+@dataclass
+class Sample:
+    start: float
+    seconds: float
+    status: int  # 0: no HTTP answer (connection error, timeout)
+    error: str = ""
+
+
+@dataclass
+class Load:
+    """`clients` threads GET `url` (with the site's Host name) until stopped or `limit` seconds."""
+
+    url: str
+    host: str
+    clients: int = 4
+    limit: float = 120.0
+    timeout: float = 30.0
+    ok: tuple[int, ...] = (200,)
+    samples: list[Sample] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _client(self) -> None:
+        session = requests.Session()
+        deadline = time.monotonic() + self.limit
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            start = time.monotonic()
+            try:
+                resp = session.get(self.url, headers={"Host": self.host}, timeout=self.timeout)
+                sample = Sample(start, time.monotonic() - start, resp.status_code)
+            except requests.RequestException as exc:
+                sample = Sample(start, time.monotonic() - start, 0, exc.__class__.__name__)
+                session = requests.Session()
+            with self._lock:
+                self.samples.append(sample)
+
+    def __enter__(self) -> Load:
+        for _ in range(self.clients):
+            thread = threading.Thread(target=self._client, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(self.timeout + 5)
+
+    def failed(self) -> list[Sample]:
+        return [s for s in self.samples if s.status not in self.ok]
+
+    def summary(self) -> str:
+        failed = self.failed()
+        kinds = sorted({f"{s.status or s.error}" for s in failed})
+        slowest = max((s.seconds for s in self.samples), default=0.0)
+        return (
+            f"{len(self.samples)} requests, {len(failed)} failed"
+            f"{' (' + ', '.join(kinds) + ')' if kinds else ''}, slowest {slowest:.2f} s"
+        )
+
+    def recovery(self, since: float) -> float:
+        """Seconds from `since` until the end of the last bad or slow (> 1 s) answer."""
+        worst = [
+            s.start + s.seconds
+            for s in self.samples
+            if s.start + s.seconds >= since and (s.status not in self.ok or s.seconds > 1.0)
+        ]
+        return max(worst) - since if worst else 0.0
