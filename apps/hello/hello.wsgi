@@ -93,12 +93,6 @@ PAGE = """<!DOCTYPE html>
     <div class="bar">
       <a class="brand" href="{home}"><img src="{static}favicon.svg" alt="" width="28" height="28">
         Hello</a>
-      <nav class="site-nav" aria-label="Variants">
-        <ul>
-          <li><a href="{home}" aria-current="page">HTML</a></li>
-          <li><a href="{home}?format=text">Plain text</a></li>
-        </ul>
-      </nav>
     </div>
   </header>
   <main id="content" class="site-main">

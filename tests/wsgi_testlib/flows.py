@@ -31,7 +31,7 @@ _RESULT_ROW_RE = re.compile(
 )
 
 
-def _votes(page: str) -> dict[str, int]:
+def poll_results(page: str) -> dict[str, int]:
     """{choice: votes} from the results table of a poll."""
     votes = {html.unescape(c): int(n) for c, n in _RESULT_ROW_RE.findall(page)}
     assert votes, f"no results table in {page[:1000]}"
@@ -51,12 +51,12 @@ def vote_once(polls: Site) -> tuple[int, int]:
         r'name="choice" value="(\d+)"', detail.text
     )
     assert choice, detail.text[:1000]
-    before = _votes(polls.get(f"/{question}/results/").text)
+    before = poll_results(polls.get(f"/{question}/results/").text)
     resp = polls.post(
         f"/{question}/vote/",
         {"csrfmiddlewaretoken": polls.csrf_token(detail.text), "choice": choice.group(1)},
     )
     assert resp.status_code == 302, resp.text[:500]
     assert resp.headers["Location"].endswith(f"/{question}/results/")
-    after = _votes(polls.get(f"/{question}/results/").text)
+    after = poll_results(polls.get(f"/{question}/results/").text)
     return sum(before.values()), sum(after.values())

@@ -213,6 +213,14 @@ class GuestbookViewTests(TestCase):
         self.assertEqual(response["X-Frame-Options"], "DENY")
         self.assertEqual(response["X-Content-Type-Options"], "nosniff")
 
+    def test_cross_origin_opener_policy_over_https_only(self):
+        # Browsers ignore it on plain HTTP and log a console error on every page.
+        self.assertNotIn("Cross-Origin-Opener-Policy", self.client.get("/"))
+        response = self.client.get("/", secure=True)
+        self.assertEqual(response["Cross-Origin-Opener-Policy"], "same-origin")
+        response = self.client.get("/", headers={"x-forwarded-proto": "https"})
+        self.assertEqual(response["Cross-Origin-Opener-Policy"], "same-origin")
+
 
 class FaviconTests(TestCase):
     def test_favicon_is_served(self):

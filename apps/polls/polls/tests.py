@@ -257,6 +257,21 @@ class DetailAndResultsViewTests(TestCase):
         self.assertEqual(self.client.get("/999999/").status_code, 404)
 
 
+class SecurityHeaderTests(TestCase):
+    def test_security_headers(self):
+        response = self.client.get("/")
+        self.assertEqual(response["X-Frame-Options"], "DENY")
+        self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+
+    def test_cross_origin_opener_policy_over_https_only(self):
+        # Browsers ignore it on plain HTTP and log a console error on every page.
+        self.assertNotIn("Cross-Origin-Opener-Policy", self.client.get("/"))
+        response = self.client.get("/", secure=True)
+        self.assertEqual(response["Cross-Origin-Opener-Policy"], "same-origin")
+        response = self.client.get("/", headers={"x-forwarded-proto": "https"})
+        self.assertEqual(response["Cross-Origin-Opener-Policy"], "same-origin")
+
+
 class VoteViewTests(TestCase):
     def setUp(self):
         self.question = Question.objects.get(question_text=SEEDED)
