@@ -25,19 +25,26 @@ SITE = "site.test"
 OTHER = "other.test"  # not given to the browser: must not resolve
 
 HEAD = '<meta name="viewport" content="width=device-width, initial-scale=1"><title>t</title>'
+
+
+def html(body: str) -> tuple[int, str, str]:
+    return 200, "text/html", f"<!DOCTYPE html><html lang=en><head>{HEAD}</head><body>{body}"
+
+
 PAGES: dict[str, tuple[int, str, str]] = {
-    "/": (200, "text/html", f"<!DOCTYPE html><html lang=en><head>{HEAD}</head><body>ok</body>"),
-    "/console": (200, "text/html", f"{HEAD}<script>console.error('boom')</script>"),
-    "/throws": (200, "text/html", f"{HEAD}<script>null.x()</script>"),
-    "/missing-image": (200, "text/html", f'{HEAD}<img src="/nothing.png" alt="">'),
-    "/other-host": (200, "text/html", f'{HEAD}<img src="http://{OTHER}/x.png" alt="">'),
-    "/wide": (200, "text/html", f"{HEAD}<p>{'w' * 300}</p>"),
-    "/wrapped": (
+    "/": html("<h1>ok</h1>"),
+    "/console": html("<h1>c</h1><script>console.error('boom')</script>"),
+    "/throws": html("<h1>t</h1><script>null.x()</script>"),
+    "/missing-image": html('<h1>m</h1><img src="/nothing.png" alt="">'),
+    "/other-host": html(f'<h1>o</h1><img src="http://{OTHER}/x.png" alt="">'),
+    "/wide": html(f"<h1>w</h1><p>{'w' * 300}</p>"),
+    "/wrapped": html(f"<h1>w</h1><p style='overflow-wrap: anywhere'>{'w' * 300}</p>"),
+    "/gone": (404, "text/html", f"<html lang=en><head>{HEAD}</head><h1>Not here</h1>"),
+    "/inaccessible": (
         200,
         "text/html",
-        f"{HEAD}<p style='overflow-wrap: anywhere'>{'w' * 300}</p>",
+        '<html><body><input name="q"><img src="/favicon.ico"><h1>a</h1><h1>b</h1>',
     ),
-    "/gone": (404, "text/html", f"{HEAD}<h1>Not here</h1>"),
     # Chromium asks every site for one (without it every page logs a 404).
     "/favicon.ico": (200, "image/svg+xml", '<svg xmlns="http://www.w3.org/2000/svg"/>'),
 }
@@ -154,11 +161,28 @@ def test_an_expected_error_page_is_fine_an_unexpected_one_is_not(browser: Browse
 def test_replace_content_keeps_the_origin(browser: Browser) -> None:
     with browser.tabs(DESKTOP) as tab:
         tab.open(SITE, "/gone", expect_status=404)
-        tab.replace_content(f'{HEAD}<h1>Replaced</h1><img src="/nothing.png" alt="">')
+        tab.replace_content(html('<h1>Replaced</h1><img src="/nothing.png" alt="">')[2])
         check = tab.check("replaced", screenshot=False)
         assert tab.page.inner_text("h1") == "Replaced"
     assert check.url == browser.origin.url(SITE, "/gone")
     assert check.failed_requests == [f"GET {browser.origin.url(SITE, '/nothing.png')}: HTTP 404"]
+
+
+def test_missing_accessibility_basics_are_reported(browser: Browser) -> None:
+    with browser.tabs(MOBILE) as tab:
+        tab.open(SITE, "/inaccessible")
+        check = tab.check("inaccessible", screenshot=False)
+    assert check.accessibility == [
+        "no lang attribute on <html>",
+        "no viewport meta",
+        "no <title>",
+        "2 <h1> elements, not one",
+        "input q has no label",
+        "img /favicon.ico has no alt",
+    ]
+    assert [p for p in check.problems if p.startswith("accessibility: ")] == [
+        f"accessibility: {a}" for a in check.accessibility
+    ]
 
 
 # ---------------------------------------------------------------------------- HTTPS

@@ -6,7 +6,8 @@ header, and sub-resources (stylesheets, icons) are fetched from the same site as
 for a visitor. A `Tab` is one page at one viewport size; it records every console error, page
 error and failed request (network failures and HTTP errors) from the moment it opens, and
 `Tab.check()` measures the page in front of it: the document's width against the viewport's,
-the errors since the previous check, and a screenshot kept as a test artifact.
+the errors since the previous check, accessibility basics (lang, viewport meta, title, one h1,
+labelled form controls, alt texts), and a screenshot kept as a test artifact.
 
 Scheme, port and CA are parameters of `Origin`, so HTTPS with a test CA works the same way: the
 CA goes into a throwaway NSS database that only this browser uses.
@@ -100,12 +101,14 @@ class PageCheck:
     console_errors: list[str]
     failed_requests: list[str]
     overflowing: list[str]  # elements reaching past the viewport's right edge
+    accessibility: list[str]  # missing basics: lang, viewport, title, one h1, labels, alt texts
     screenshot: Path | None
 
     @property
     def problems(self) -> list[str]:
         found = [f"console error: {e}" for e in self.console_errors]
         found += [f"failed request: {r}" for r in self.failed_requests]
+        found += [f"accessibility: {a}" for a in self.accessibility]
         if self.document_width > self.viewport_width:
             found.append(
                 f"scrolls horizontally: document {self.document_width} px wide in a "
@@ -140,7 +143,25 @@ _MEASURE_JS = """() => {
       if (culprits.length === 5) break;
     }
   }
-  return {width: Math.max(root.scrollWidth, body.scrollWidth), viewport: limit, culprits};
+  // Accessibility basics of an HTML page.
+  const a11y = [];
+  if (document.contentType === 'text/html') {
+    if (!root.getAttribute('lang')) a11y.push('no lang attribute on <html>');
+    if (!document.querySelector('meta[name=viewport]')) a11y.push('no viewport meta');
+    if (!document.title.trim()) a11y.push('no <title>');
+    const h1 = document.querySelectorAll('h1').length;
+    if (h1 !== 1) a11y.push(`${h1} <h1> elements, not one`);
+    const controls = 'input:not([type=hidden]), select, textarea';
+    for (const el of document.querySelectorAll(controls)) {
+      if (!(el.labels && el.labels.length) && !el.getAttribute('aria-label')) {
+        a11y.push(`${el.tagName.toLowerCase()} ${el.name || el.id || ''} has no label`);
+      }
+    }
+    for (const img of document.querySelectorAll('img:not([alt])')) {
+      a11y.push(`img ${img.getAttribute('src')} has no alt`);
+    }
+  }
+  return {width: Math.max(root.scrollWidth, body.scrollWidth), viewport: limit, culprits, a11y};
 }"""
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -248,6 +269,7 @@ class Tab:
             console_errors=self._console,
             failed_requests=self._failed,
             overflowing=list(measured["culprits"]),
+            accessibility=list(measured["a11y"]),
             screenshot=shot,
         )
         self._console, self._failed = [], []
