@@ -12,8 +12,9 @@ prefix and in which process the application runs:
 
 The stylesheets and the icon are served by the web server from the site's static alias
 (``static: {url: <path>/static/, dir: static}`` in the site's declaration), never by this
-script; the one exception is ``<path>/favicon.ico``, answered here so that clients that guess
-that URL get the icon instead of a 404.
+script: a request for ``<path>/static/...`` that reaches it is a 404 saying so (a site declared
+without the alias). The one exception is ``<path>/favicon.ico``, answered here so that clients
+that guess that URL get the icon instead of a 404.
 """
 
 from html import escape
@@ -156,7 +157,18 @@ def html_page(environ):
 
 
 def application(environ, start_response):
-    if _text(environ, "PATH_INFO") == "/favicon.ico":
+    path_info = _text(environ, "PATH_INFO")
+    if path_info.startswith("/static/"):
+        body = (
+            f"Not found: {path_info}\n"
+            "Static files are served by the web server: declare the site's static alias.\n"
+        ).encode()
+        start_response(
+            "404 Not Found",
+            [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+    if path_info == "/favicon.ico":
         icon = STATIC_DIR / "favicon.svg"
         if icon.is_file():
             body = icon.read_bytes()

@@ -201,3 +201,16 @@ def test_favicon_is_answered_by_the_app(application):
     assert headers["Content-Type"] == "image/svg+xml"
     assert body == (STATIC / "favicon.svg").read_bytes()
     assert body.startswith(b"<svg ")
+
+
+def test_static_files_are_not_served_by_the_app(application):
+    """They belong to the web server's static alias; one that reaches the app says so."""
+    status, headers, body = call(
+        application, SCRIPT_NAME="/test", PATH_INFO="/static/theme.css", HTTP_ACCEPT="text/css"
+    )
+    assert status == "404 Not Found"
+    assert headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert b"static alias" in body
+    # Only that directory: any other path below the prefix is echoed.
+    _, _, body = call(application, SCRIPT_NAME="/test", PATH_INFO="/statics")
+    assert body.startswith(b"Hello World!\n")

@@ -64,7 +64,8 @@ class Viewport:
 
 DESKTOP = Viewport("desktop", 1280, 800)
 MOBILE = Viewport("mobile", 375, 812)
-VIEWPORTS = (DESKTOP, MOBILE)
+NARROW = Viewport("narrow", 320, 640)  # the narrowest phones still in use
+VIEWPORTS = (DESKTOP, MOBILE, NARROW)
 
 
 def screenshots_dir() -> Path:

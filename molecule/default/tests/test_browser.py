@@ -1,5 +1,5 @@
 """The example apps in a real browser on Apache + mod_wsgi: headless Chromium (Debian's) opens
-every page of every app at 1280 and 375 px, signs the guestbook with a 300-letter word, votes,
+every page of every app at 1280, 375 and 320 px, signs the guestbook with a 300-letter word, votes,
 follows a dead link, and shows each Django site's 500 page; no page may log a console error,
 fail a request, or scroll sideways. Screenshots: $WSGI_TEST_LOGS/screenshots/<host>/.
 
