@@ -10,6 +10,10 @@
 set -euo pipefail
 
 PYTHON="${PYTHON:-python3}"
+# A relative path (PYTHON=.venv/bin/python) still works after the cd's below.
+case "$PYTHON" in
+    */*) PYTHON="$(cd "$(dirname "$PYTHON")" && pwd)/$(basename "$PYTHON")" ;;
+esac
 APPS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 WORK_DIR="$(mktemp -d)"
@@ -24,6 +28,17 @@ DJANGO_SECRET_KEY="$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(5
 export DJANGO_SECRET_KEY
 
 step() { printf '\n==> %s\n' "$*"; }
+
+step "shared look: every app has the same theme.css and favicon.svg"
+for file in theme.css favicon.svg; do
+    for copy in "guestbook/guestbook/static/guestbook/$file" "polls/polls/static/polls/$file"; do
+        if ! cmp "$APPS_DIR/hello/static/$file" "$APPS_DIR/$copy"; then
+            echo "apps/$copy differs from apps/hello/static/$file: copy the changed one over the others" >&2
+            exit 1
+        fi
+    done
+done
+echo "theme.css and favicon.svg: 3 identical copies each"
 
 step "hello: pytest test_hello.py"
 (cd "$APPS_DIR/hello" && "$PYTHON" -m pytest -q -p no:cacheprovider test_hello.py)
@@ -59,13 +74,13 @@ django_project() {
     step "$project: collectstatic"
     "$PYTHON" manage.py collectstatic --noinput --clear -v 0
     local file
-    for file in admin/css/base.css "$app/style.css"; do
+    for file in admin/css/base.css "$app/style.css" "$app/theme.css" "$app/favicon.svg"; do
         if [[ ! -s "$static_root/$file" ]]; then
             echo "collectstatic did not produce $file" >&2
             return 1
         fi
     done
-    echo "found admin/css/base.css and $app/style.css"
+    echo "found admin/css/base.css and $app/{style.css,theme.css,favicon.svg}"
 }
 
 django_project guestbook guestbook

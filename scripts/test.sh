@@ -37,7 +37,8 @@ run_scenario() {
   echo "molecule scenario $scenario: rc=$rc in $((SECONDS - start))s" | tee -a "$LOGS/molecule-$scenario.log"
 }
 export -f run_scenario
-export LOGS
+# The browser tests of the scenarios keep their screenshots under $WSGI_TEST_LOGS/screenshots.
+export LOGS WSGI_TEST_LOGS="$LOGS"
 
 step "container engine and base images"
 scripts/containers.sh images

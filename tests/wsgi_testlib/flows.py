@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 
@@ -24,8 +25,17 @@ def post_guestbook_message(guestbook: Site) -> str:
     return message
 
 
-def _votes(html: str) -> dict[str, int]:
-    return {c: int(n) for c, n in re.findall(r"<li>\s*(.+?)\s*--\s*(\d+)\s+votes?", html)}
+_RESULT_ROW_RE = re.compile(
+    r'<th scope="row"><span class="choice-text">(.+?)</span>.*?<td class="votes">(\d+)</td>',
+    re.S,
+)
+
+
+def poll_results(page: str) -> dict[str, int]:
+    """{choice: votes} from the results table of a poll."""
+    votes = {html.unescape(c): int(n) for c, n in _RESULT_ROW_RE.findall(page)}
+    assert votes, f"no results table in {page[:1000]}"
+    return votes
 
 
 def vote_once(polls: Site) -> tuple[int, int]:
@@ -41,12 +51,12 @@ def vote_once(polls: Site) -> tuple[int, int]:
         r'name="choice" value="(\d+)"', detail.text
     )
     assert choice, detail.text[:1000]
-    before = _votes(polls.get(f"/{question}/results/").text)
+    before = poll_results(polls.get(f"/{question}/results/").text)
     resp = polls.post(
         f"/{question}/vote/",
         {"csrfmiddlewaretoken": polls.csrf_token(detail.text), "choice": choice.group(1)},
     )
     assert resp.status_code == 302, resp.text[:500]
     assert resp.headers["Location"].endswith(f"/{question}/results/")
-    after = _votes(polls.get(f"/{question}/results/").text)
+    after = poll_results(polls.get(f"/{question}/results/").text)
     return sum(before.values()), sum(after.values())

@@ -10,12 +10,13 @@ from wsgiref.util import setup_testing_defaults
 
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from django.test import SimpleTestCase, TestCase
-from django.urls import reverse, set_script_prefix
+from django.test import SimpleTestCase, TestCase, override_settings
+from django.urls import include, path, reverse, set_script_prefix
 
 from .models import Message
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent  # the directory of manage.py
+STATIC_DIR = Path(__file__).resolve().parent / "static" / "guestbook"
 SETTINGS_FILE = PROJECT_DIR / "guestbook_site" / "settings.py"
 CONTRACT = [
     "DJANGO_SECRET_KEY",
@@ -28,6 +29,18 @@ CONTRACT = [
     "DJANGO_MEDIA_ROOT",
     "DJANGO_MEDIA_URL",
     "DJANGO_LOG_LEVEL",
+]
+
+
+def _fail(request):
+    raise RuntimeError("a bug in a view (test)")
+
+
+# A URLconf for the error-page tests only (override_settings(ROOT_URLCONF=__name__)): the
+# site's own URLs plus a view that fails. The deployed site has no such URL.
+urlpatterns = [
+    path("test-server-error/", _fail),
+    path("", include("guestbook_site.urls")),
 ]
 
 
@@ -82,6 +95,66 @@ class GuestbookViewTests(TestCase):
         self.assertContains(response, 'href="/static/guestbook/style.css"')
         self.assertContains(response, "No messages yet")
 
+    def test_page_is_accessible_html(self):
+        response = self.client.get("/")
+        self.assertContains(response, '<html lang="en">')
+        self.assertContains(response, '<meta name="viewport" content="width=device-width')
+        self.assertContains(response, '<a class="skip-link" href="#content">')
+        self.assertContains(response, '<main id="content"')
+        # Every input has a visible label tied to it, and its hint is announced with it.
+        self.assertContains(response, '<label for="id_name">Your name</label>', html=True)
+        self.assertContains(response, '<label for="id_text">Message</label>', html=True)
+        self.assertContains(response, 'aria-describedby="id_name_helptext"')
+        self.assertContains(response, 'autocomplete="name"')
+        self.assertContains(response, 'maxlength="80" required')
+        self.assertContains(response, '<button type="submit" class="btn">')
+
+    def test_page_uses_the_shared_look_and_icon(self):
+        response = self.client.get("/")
+        for href in ("guestbook/theme.css", "guestbook/style.css"):
+            self.assertContains(response, f'<link rel="stylesheet" href="/static/{href}">')
+            self.assertTrue((STATIC_DIR / Path(href).name).is_file())
+        self.assertContains(
+            response, '<link rel="icon" href="/static/guestbook/favicon.svg" type="image/svg+xml">'
+        )
+
+    def test_long_words_are_wrapped(self):
+        """A 300-letter word must not widen the page: the message text may break anywhere."""
+        word = "https://example.org/" + "x" * 300
+        self.client.post("/", {"name": "Wide", "text": f"look: {word}"})
+        response = self.client.get("/")
+        self.assertContains(response, f'<p class="message-text">look: {word}</p>', html=True)
+        style = (STATIC_DIR / "style.css").read_text()
+        rule = re.search(r"\.message-text \{([^}]*)\}", style)
+        self.assertIsNotNone(rule)
+        self.assertIn("overflow-wrap: anywhere;", rule.group(1))
+        theme = (STATIC_DIR / "theme.css").read_text()
+        self.assertRegex(theme, r"\nbody \{[^}]*overflow-wrap: anywhere;")
+
+    def test_post_thanks_the_visitor_once(self):
+        response = self.client.post("/", {"name": "Fay <3", "text": "hi"}, follow=True)
+        self.assertContains(
+            response,
+            '<p class="alert alert-success" role="status">'
+            "Thank you, Fay &lt;3: your message is on the page.</p>",
+            html=True,
+        )
+        self.assertNotContains(self.client.get("/"), "Thank you")
+
+    def test_field_errors_are_tied_to_their_fields(self):
+        response = self.client.post("/", {"name": "", "text": "t" * 2001})
+        self.assertContains(response, 'aria-invalid="true"', 2)
+        self.assertContains(response, '<ul class="errorlist" id="id_name_error">')
+        self.assertContains(response, '<ul class="errorlist" id="id_text_error">')
+        self.assertContains(response, 'aria-describedby="id_name_helptext id_name_error"')
+
+    def test_message_count_and_cap(self):
+        Message.objects.bulk_create(Message(name=f"n{i}", text="t") for i in range(102))
+        response = self.client.get("/")
+        self.assertContains(response, '<span class="count">(102)</span>', html=True)
+        self.assertContains(response, "The newest 100 of 102 messages.")
+        self.assertContains(response, '<article class="card message">', 100)
+
     def test_post_creates_message_and_redirects(self):
         response = self.client.post("/", {"name": "Alice", "text": "Hello there"})
         self.assertRedirects(response, reverse("guestbook:index"))
@@ -108,7 +181,8 @@ class GuestbookViewTests(TestCase):
         self.client.post("/", {"name": payload, "text": payload + "\nline 2"})
         response = self.client.get("/")
         self.assertNotContains(response, "<script>")
-        self.assertContains(response, "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;", 2)
+        # The name, in the thanks and above the message, and the text.
+        self.assertContains(response, "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;", 3)
         self.assertContains(response, "<br>line 2")
 
     def test_invalid_post_rerenders_with_errors(self):
@@ -138,6 +212,78 @@ class GuestbookViewTests(TestCase):
         response = self.client.get("/")
         self.assertEqual(response["X-Frame-Options"], "DENY")
         self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+
+    def test_cross_origin_opener_policy_over_https_only(self):
+        # Browsers ignore it on plain HTTP and log a console error on every page.
+        self.assertNotIn("Cross-Origin-Opener-Policy", self.client.get("/"))
+        response = self.client.get("/", secure=True)
+        self.assertEqual(response["Cross-Origin-Opener-Policy"], "same-origin")
+        response = self.client.get("/", headers={"x-forwarded-proto": "https"})
+        self.assertEqual(response["Cross-Origin-Opener-Policy"], "same-origin")
+
+
+class FaviconTests(TestCase):
+    def test_favicon_is_served(self):
+        response = self.client.get("/favicon.ico")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Content-Type"], "image/svg+xml")
+        self.assertIn("max-age=86400", response["Cache-Control"])
+        self.assertEqual(response.content, (STATIC_DIR / "favicon.svg").read_bytes())
+        self.assertEqual(self.client.head("/favicon.ico").status_code, 200)
+        self.assertEqual(self.client.post("/favicon.ico").status_code, 405)
+
+
+@override_settings(DEBUG=False)
+class ErrorPageTests(TestCase):
+    """Django's own 404 and 500 handlers with DEBUG off render the site's styled templates."""
+
+    def assert_styled(self, response):
+        self.assertContains(
+            response,
+            '<link rel="stylesheet" href="/static/guestbook/theme.css">',
+            status_code=response.status_code,
+        )
+        self.assertContains(
+            response, '<a class="brand" href="/">', status_code=response.status_code
+        )
+        self.assertContains(
+            response,
+            '<a class="btn" href="/">Back to the guestbook</a>',
+            status_code=response.status_code,
+            html=True,
+        )
+
+    def test_404_page(self):
+        response = self.client.get("/no-such-page/<b>")
+        self.assertEqual(response.status_code, 404)
+        self.assertTemplateUsed(response, "404.html")
+        self.assertContains(response, '<h1 id="error-heading">Page not found</h1>', status_code=404)
+        self.assertContains(response, "<code>/no-such-page/%3Cb%3E</code>", status_code=404)
+        self.assertNotContains(response, "<b>", status_code=404)
+        self.assert_styled(response)
+
+    @override_settings(ROOT_URLCONF=__name__)
+    def test_500_page(self):
+        self.client.raise_request_exception = False
+        with self.assertLogs("django.request", "ERROR"):
+            response = self.client.get("/test-server-error/")
+        self.assertEqual(response.status_code, 500)
+        self.assertTemplateUsed(response, "500.html")
+        self.assertContains(response, "Something went wrong", status_code=500)
+        self.assertNotContains(response, "RuntimeError", status_code=500)
+        self.assert_styled(response)
+
+    @override_settings(ROOT_URLCONF=__name__)
+    def test_500_page_through_the_wsgi_application(self):
+        # Importing the WSGI module sets Django up again, which reconfigures logging: first.
+        import guestbook_site.wsgi  # noqa: F401
+
+        with self.assertLogs("django.request", "ERROR"):
+            status, headers, body = call_wsgi("GET", "/test-server-error/", "/guestbook")
+        self.assertEqual(status, 500)
+        self.assertEqual(dict(headers)["Content-Type"], "text/html; charset=utf-8")
+        self.assertIn("Something went wrong", body)
+        self.assertIn('<a class="btn" href="/guestbook/">', body)
 
 
 class MountPrefixTests(TestCase):

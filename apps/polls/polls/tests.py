@@ -1,4 +1,5 @@
 import datetime
+import html
 import importlib.util
 import os
 import re
@@ -11,13 +12,14 @@ from wsgiref.util import setup_testing_defaults
 
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from django.test import SimpleTestCase, TestCase
-from django.urls import reverse, set_script_prefix
+from django.test import SimpleTestCase, TestCase, override_settings
+from django.urls import include, path, reverse, set_script_prefix
 from django.utils import timezone
 
 from .models import Question
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent  # the directory of manage.py
+STATIC_DIR = Path(__file__).resolve().parent / "static" / "polls"
 SETTINGS_FILE = PROJECT_DIR / "polls_site" / "settings.py"
 CONTRACT = [
     "DJANGO_SECRET_KEY",
@@ -31,6 +33,31 @@ CONTRACT = [
     "DJANGO_MEDIA_URL",
     "DJANGO_LOG_LEVEL",
 ]
+
+
+def _fail(request):
+    raise RuntimeError("a bug in a view (test)")
+
+
+# A URLconf for the error-page tests only (override_settings(ROOT_URLCONF=__name__)): the
+# site's own URLs plus a view that fails. The deployed site has no such URL.
+urlpatterns = [
+    path("test-server-error/", _fail),
+    path("", include("polls_site.urls")),
+]
+
+_ROW_RE = re.compile(
+    r'<th scope="row"><span class="choice-text">(.+?)</span>.*?'
+    r'<td class="votes">(\d+)</td>\s*<td class="share">(\d+)%</td>',
+    re.S,
+)
+
+
+def results_table(content):
+    """{choice: (votes, percent)} of a results page, in the page's order."""
+    if isinstance(content, bytes):
+        content = content.decode()
+    return {html.unescape(c): (int(v), int(p)) for c, v, p in _ROW_RE.findall(content)}
 
 
 def call_wsgi(method, path, script_name, data=b"", cookie=""):
@@ -97,6 +124,24 @@ class SeedMigrationTests(TestCase):
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, SEEDED)
         self.assertContains(response, 'href="/static/polls/style.css"')
+        self.assertContains(response, 'href="/static/polls/theme.css"')
+        self.assertContains(
+            response, '<link rel="icon" href="/static/polls/favicon.svg" type="image/svg+xml">'
+        )
+        self.assertContains(response, '<html lang="en">')
+        self.assertContains(response, '<meta name="viewport" content="width=device-width')
+        for name in ("theme.css", "style.css", "favicon.svg"):
+            self.assertTrue((STATIC_DIR / name).is_file(), name)
+
+    def test_index_shows_the_votes_of_each_question(self):
+        question = Question.objects.get(question_text=SEEDED)
+        response = self.client.get("/")
+        self.assertContains(response, "<span>0 votes</span>", html=True)
+        question.choice_set.filter(choice_text="Something else").update(votes=1)
+        self.assertContains(self.client.get("/"), "<span>1 vote</span>", html=True)
+        question.choice_set.update(votes=2)
+        self.assertContains(self.client.get("/"), "<span>6 votes</span>", html=True)
+        self.assertContains(response, f'href="/{question.id}/results/"')
 
 
 class QuestionModelTests(TestCase):
@@ -157,6 +202,13 @@ class DetailAndResultsViewTests(TestCase):
         self.assertContains(response, 'type="radio" name="choice"', 3)
         for text in SEEDED_CHOICES:
             self.assertContains(response, text)
+        # Every radio button has its label, the group its legend, the button its look.
+        for n in (1, 2, 3):
+            self.assertContains(response, f'id="choice{n}" value=')
+            self.assertContains(response, f'<label for="choice{n}">')
+        self.assertContains(response, "<legend>Your answer</legend>", html=True)
+        self.assertContains(response, '<button type="submit" class="btn">Vote</button>', html=True)
+        self.assertContains(response, f"<h1>{SEEDED}</h1>", html=True)
 
     def test_results_page(self):
         question = Question.objects.get(question_text=SEEDED)
@@ -164,12 +216,60 @@ class DetailAndResultsViewTests(TestCase):
         question.choice_set.filter(choice_text="Something else").update(votes=2)
         response = self.client.get(reverse("polls:results", args=(question.id,)))
         self.assertEqual(response.status_code, 200)
-        self.assertContains(response, "Apache + mod_wsgi -- 0 votes")
-        self.assertContains(response, "Nginx + Gunicorn -- 1 vote<")
-        self.assertContains(response, "Something else -- 2 votes")
+        self.assertEqual(
+            results_table(response.content),
+            {"Apache + mod_wsgi": (0, 0), "Nginx + Gunicorn": (1, 33), "Something else": (2, 67)},
+        )
+        self.assertEqual(list(results_table(response.content)), SEEDED_CHOICES)
+        self.assertContains(response, "3 votes so far.")
+        self.assertContains(response, '<th scope="col" class="num">Votes</th>', html=True)
+        self.assertContains(response, '<span class="fill" style="width: 67%">', html=False)
+        self.assertContains(response, f"<h1>{SEEDED}</h1>", html=True)
+
+    def test_results_without_votes(self):
+        question = Question.objects.get(question_text=SEEDED)
+        response = self.client.get(reverse("polls:results", args=(question.id,)))
+        self.assertEqual(set(results_table(response.content).values()), {(0, 0)})
+        self.assertContains(response, "0 votes so far.")
+
+    def test_results_percentages_are_rounded(self):
+        question = Question.objects.get(question_text=SEEDED)
+        for text, votes in zip(SEEDED_CHOICES, (1, 1, 1), strict=True):
+            question.choice_set.filter(choice_text=text).update(votes=votes)
+        response = self.client.get(reverse("polls:results", args=(question.id,)))
+        self.assertEqual(set(results_table(response.content).values()), {(1, 33)})
+        question.choice_set.filter(choice_text="Something else").update(votes=0)
+        question.choice_set.filter(choice_text="Apache + mod_wsgi").update(votes=7)
+        response = self.client.get(reverse("polls:results", args=(question.id,)))
+        self.assertEqual(
+            results_table(response.content),
+            {"Apache + mod_wsgi": (7, 88), "Nginx + Gunicorn": (1, 12), "Something else": (0, 0)},
+        )
+
+    def test_choice_text_is_escaped_in_results(self):
+        question = Question.objects.get(question_text=SEEDED)
+        question.choice_set.create(choice_text="<b>bold</b>", votes=1)
+        response = self.client.get(reverse("polls:results", args=(question.id,)))
+        self.assertNotContains(response, "<b>bold</b>")
+        self.assertEqual(results_table(response.content)["<b>bold</b>"], (1, 100))
 
     def test_unknown_question_is_404(self):
         self.assertEqual(self.client.get("/999999/").status_code, 404)
+
+
+class SecurityHeaderTests(TestCase):
+    def test_security_headers(self):
+        response = self.client.get("/")
+        self.assertEqual(response["X-Frame-Options"], "DENY")
+        self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+
+    def test_cross_origin_opener_policy_over_https_only(self):
+        # Browsers ignore it on plain HTTP and log a console error on every page.
+        self.assertNotIn("Cross-Origin-Opener-Policy", self.client.get("/"))
+        response = self.client.get("/", secure=True)
+        self.assertEqual(response["Cross-Origin-Opener-Policy"], "same-origin")
+        response = self.client.get("/", headers={"x-forwarded-proto": "https"})
+        self.assertEqual(response["Cross-Origin-Opener-Policy"], "same-origin")
 
 
 class VoteViewTests(TestCase):
@@ -185,7 +285,7 @@ class VoteViewTests(TestCase):
         self.choice.refresh_from_db()
         self.assertEqual(self.choice.votes, 2)
         response = self.client.get(response.url)
-        self.assertContains(response, "Nginx + Gunicorn -- 2 votes")
+        self.assertEqual(results_table(response.content)["Nginx + Gunicorn"], (2, 100))
 
     def test_vote_without_choice_shows_error(self):
         for data in ({}, {"choice": ""}, {"choice": "abc"}, {"choice": "999999"}):
@@ -193,6 +293,8 @@ class VoteViewTests(TestCase):
                 response = self.client.post(self.url, data)
                 self.assertEqual(response.status_code, 200)
                 self.assertContains(response, "You didn&#x27;t select a choice.")
+                self.assertContains(response, 'role="alert" id="vote-error"')
+                self.assertContains(response, '<fieldset aria-describedby="vote-error">')
         self.assertEqual(sum(c.votes for c in self.question.choice_set.all()), 0)
 
     def test_choice_of_another_question_rejected(self):
@@ -216,6 +318,72 @@ class VoteViewTests(TestCase):
         client = self.client_class(enforce_csrf_checks=True)
         response = client.post(self.url, {"choice": self.choice.id})
         self.assertEqual(response.status_code, 403)
+
+
+class FaviconTests(TestCase):
+    def test_favicon_is_served(self):
+        response = self.client.get("/favicon.ico")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Content-Type"], "image/svg+xml")
+        self.assertIn("max-age=86400", response["Cache-Control"])
+        self.assertEqual(response.content, (STATIC_DIR / "favicon.svg").read_bytes())
+        self.assertEqual(self.client.head("/favicon.ico").status_code, 200)
+        self.assertEqual(self.client.post("/favicon.ico").status_code, 405)
+
+
+@override_settings(DEBUG=False)
+class ErrorPageTests(TestCase):
+    """Django's own 404 and 500 handlers with DEBUG off render the site's styled templates."""
+
+    def assert_styled(self, response):
+        status = response.status_code
+        self.assertContains(
+            response, '<link rel="stylesheet" href="/static/polls/theme.css">', status_code=status
+        )
+        self.assertContains(response, '<a class="brand" href="/">', status_code=status)
+        self.assertContains(
+            response,
+            '<a class="btn" href="/">See all polls</a>',
+            status_code=status,
+            html=True,
+        )
+
+    def test_404_page(self):
+        future = create_question("Future question.", days=5)
+        for url in ("/no-such-page/<b>", f"/{future.id}/", "/999999/results/"):
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                self.assertEqual(response.status_code, 404)
+                self.assertTemplateUsed(response, "404.html")
+                self.assertContains(
+                    response, '<h1 id="error-heading">Page not found</h1>', status_code=404
+                )
+                self.assertNotContains(response, "<b>", status_code=404)
+                self.assert_styled(response)
+        self.assertContains(response, "<code>/999999/results/</code>", status_code=404)
+
+    @override_settings(ROOT_URLCONF=__name__)
+    def test_500_page(self):
+        self.client.raise_request_exception = False
+        with self.assertLogs("django.request", "ERROR"):
+            response = self.client.get("/test-server-error/")
+        self.assertEqual(response.status_code, 500)
+        self.assertTemplateUsed(response, "500.html")
+        self.assertContains(response, "Something went wrong", status_code=500)
+        self.assertNotContains(response, "RuntimeError", status_code=500)
+        self.assert_styled(response)
+
+    @override_settings(ROOT_URLCONF=__name__)
+    def test_500_page_through_the_wsgi_application(self):
+        # Importing the WSGI module sets Django up again, which reconfigures logging: first.
+        import polls_site.wsgi  # noqa: F401
+
+        with self.assertLogs("django.request", "ERROR"):
+            status, headers, body = call_wsgi("GET", "/test-server-error/", "/polls")
+        self.assertEqual(status, 500)
+        self.assertEqual(dict(headers)["Content-Type"], "text/html; charset=utf-8")
+        self.assertIn("Something went wrong", body)
+        self.assertIn('<a class="btn" href="/polls/">', body)
 
 
 class MountPrefixTests(TestCase):

@@ -1,12 +1,18 @@
-from django.db.models import F
-from django.http import HttpResponseRedirect
+from pathlib import Path
+
+from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import generic
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_POST, require_safe
 
 from .models import Choice, Question
+
+FAVICON = Path(__file__).resolve().parent / "static" / "polls" / "favicon.svg"
 
 
 def published_questions():
@@ -19,8 +25,13 @@ class IndexView(generic.ListView):
     context_object_name = "latest_question_list"
 
     def get_queryset(self):
-        """Return the last five published questions (not including future ones)."""
-        return published_questions().order_by("-pub_date")[:5]
+        """Return the last five published questions (not including future ones), each with
+        its number of votes."""
+        return (
+            published_questions()
+            .annotate(total_votes=Coalesce(Sum("choice__votes"), 0))
+            .order_by("-pub_date")[:5]
+        )
 
 
 class DetailView(generic.DetailView):
@@ -32,12 +43,28 @@ class DetailView(generic.DetailView):
         return published_questions()
 
 
+def results_table(question):
+    """(choices with their share of the votes in whole percent, total votes)."""
+    choices = list(question.choice_set.all())
+    total = sum(choice.votes for choice in choices)
+    rows = [
+        {"choice": choice, "percent": round(100 * choice.votes / total) if total else 0}
+        for choice in choices
+    ]
+    return rows, total
+
+
 class ResultsView(generic.DetailView):
     model = Question
     template_name = "polls/results.html"
 
     def get_queryset(self):
         return published_questions()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["results"], context["total"] = results_table(self.object)
+        return context
 
 
 @require_POST
@@ -58,3 +85,10 @@ def vote(request, question_id):
     # Always redirect after a successful POST, so that the Back button
     # cannot post the same vote twice.
     return HttpResponseRedirect(reverse("polls:results", args=(question.id,)))
+
+
+@require_safe
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """/favicon.ico, for clients that ask for it (the pages name the SVG icon themselves)."""
+    return HttpResponse(FAVICON.read_bytes(), content_type="image/svg+xml")
