@@ -455,3 +455,15 @@ def test_collection_version_matches_galaxy_yml() -> None:
     galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())
     role_vars = yaml.safe_load((ROOT / "roles" / "wsgi" / "vars" / "main.yml").read_text())
     assert role_vars["wsgi_collection_version"] == galaxy["version"]
+
+
+def test_the_clone_uses_the_collection_through_symlinks_only() -> None:
+    """collections/ansible_collections/wsgi/deploy holds only links into this tree: a tool that
+    installed the collection over it (ansible-lint's or molecule's local install) would leave a
+    stale copy that playbooks from the clone would use instead of the code."""
+    tree = ROOT / "collections" / "ansible_collections" / "wsgi" / "deploy"
+    entries = sorted(tree.iterdir())
+    assert {e.name for e in entries} >= {"galaxy.yml", "meta", "plugins", "roles", "playbooks"}
+    for entry in entries:
+        assert entry.is_symlink(), f"{entry} is not a symlink"
+        assert entry.resolve() == (ROOT / entry.name).resolve()

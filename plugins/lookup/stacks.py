@@ -1,0 +1,59 @@
+"""The stack registry (plugins/module_utils/stacks.py) for playbooks and roles."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: stacks
+short_description: The stacks the collection can serve sites with (its stack registry)
+version_added: 1.0.0
+description:
+  - Returns one entry per stack of the registry (C(plugins/module_utils/stacks.py)), with its
+    C(name), C(label), C(web_server), C(web_role), C(app_role), C(fields), C(modes) and
+    C(server_files).
+  - With C(role), only the names of the stacks that role serves (as web or app role).
+options:
+  role:
+    description: A role name (C(wsgi_apache)); return the names of the stacks it serves.
+    type: str
+    required: false
+author:
+  - wsgi-deploy maintainers
+"""
+
+EXAMPLES = r"""
+- name: Take out of service the web servers no site uses
+  ansible.builtin.include_role:
+    name: "wsgi.deploy.{{ item.web_role }}"
+    tasks_from: retire
+  loop: "{{ query('wsgi.deploy.stacks') }}"
+
+- name: The sites this role serves
+  ansible.builtin.set_fact:
+    my_stacks: "{{ query('wsgi.deploy.stacks', role='wsgi_apache') }}"
+"""
+
+RETURN = r"""
+_list:
+  description: The stacks (dicts), or with C(role) the names of the stacks the role serves.
+  type: list
+"""
+
+from typing import Any  # noqa: E402
+
+from ansible.plugins.lookup import LookupBase  # noqa: E402
+from ansible_collections.wsgi.deploy.plugins.module_utils.stacks import STACKS  # noqa: E402
+
+
+class LookupModule(LookupBase):
+    def run(
+        self, terms: list[Any], variables: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[Any]:
+        self.set_options(var_options=variables, direct=kwargs)
+        role = self.get_option("role")
+        if role:
+            return [
+                name
+                for name, entry in STACKS.items()
+                if role in (entry["web_role"], entry["app_role"])
+            ]
+        return [{"name": name, **entry} for name, entry in STACKS.items()]
