@@ -8,12 +8,12 @@ short_description: The stacks the collection can serve sites with (its stack reg
 version_added: 1.0.0
 description:
   - Returns one entry per stack of the registry (C(plugins/module_utils/stacks.py)), with its
-    C(name), C(label), C(web_server), C(web_role), C(app_role), C(fields), C(modes) and
-    C(server_files).
-  - With C(role), only the names of the stacks that role serves (as web or app role).
+    C(name), C(label), C(web_server), C(web_role), C(app_role), C(app_server), C(fields),
+    C(modes), C(server_files) and C(server) (its web server's entry - service,
+    packages, binary, test, conf_dir, sites_dir, enabled_dir, extra_dirs, marker).
 options:
   role:
-    description: A role name (C(wsgi_apache)); return the names of the stacks it serves.
+    description: A role name (C(wsgi_apache)); only the stacks it serves (as web or app role).
     type: str
     required: false
 author:
@@ -27,21 +27,21 @@ EXAMPLES = r"""
     tasks_from: retire
   loop: "{{ query('wsgi.deploy.stacks') }}"
 
-- name: The sites this role serves
+- name: The stacks this role serves
   ansible.builtin.set_fact:
-    my_stacks: "{{ query('wsgi.deploy.stacks', role='wsgi_apache') }}"
+    my_stacks: "{{ query('wsgi.deploy.stacks', role='wsgi_apache') | map(attribute='name') }}"
 """
 
 RETURN = r"""
 _list:
-  description: The stacks (dicts), or with C(role) the names of the stacks the role serves.
+  description: The stacks (dicts).
   type: list
 """
 
 from typing import Any  # noqa: E402
 
 from ansible.plugins.lookup import LookupBase  # noqa: E402
-from ansible_collections.wsgi.deploy.plugins.module_utils.stacks import STACKS  # noqa: E402
+from ansible_collections.wsgi.deploy.plugins.module_utils.stacks import entries  # noqa: E402
 
 
 class LookupModule(LookupBase):
@@ -50,10 +50,4 @@ class LookupModule(LookupBase):
     ) -> list[Any]:
         self.set_options(var_options=variables, direct=kwargs)
         role = self.get_option("role")
-        if role:
-            return [
-                name
-                for name, entry in STACKS.items()
-                if role in (entry["web_role"], entry["app_role"])
-            ]
-        return [{"name": name, **entry} for name, entry in STACKS.items()]
+        return [e for e in entries() if not role or role in (e["web_role"], e["app_role"])]

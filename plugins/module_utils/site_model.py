@@ -20,7 +20,7 @@ import posixpath
 import re
 from typing import Any
 
-from .stacks import DEFAULT_STACK, STACKS
+from .stacks import DEFAULT_STACK, STACKS, runs_as_web_user
 
 KINDS = ("wsgi", "django")
 MODES = ("daemon", "embedded")
@@ -828,7 +828,7 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
     stack = _stack(site, s)
     user = _user(site, s)
     web_user = s.get("web_user", "www-data")
-    run_user = web_user if (stack == "apache_mod_wsgi" and mode == "embedded") else user
+    run_user = web_user if runs_as_web_user(stack, mode) else user
     entry = site.get("entry") or ""
     etype, target, attr = _entry_parts(entry)
     source = dict(site.get("source") or {})

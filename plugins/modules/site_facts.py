@@ -120,6 +120,9 @@ import subprocess  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.wsgi.deploy.plugins.module_utils.stacks import (  # noqa: E402
+    with_app_server,
+)
 
 PROBE = (
     "import json, platform, sys, importlib.util as u; "
@@ -329,7 +332,7 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
         "interpreters": interpreters,
         "pythons": {k: v["version"] for k, v in interpreters.items() if not v.get("error")},
     }
-    apache = [s for s in sites if s["stack"] == "apache_mod_wsgi"]
+    apache = [s for s in sites if s["stack"] in with_app_server("mod_wsgi")]
     if apache:
         version = mod_wsgi_python(params["mod_wsgi_path"], interpreters[params["distro_python"]])
         result["mod_wsgi_python"] = version

@@ -74,6 +74,7 @@ from typing import Any  # noqa: E402
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.wsgi.deploy.plugins.module_utils import releases as rel  # noqa: E402
 from ansible_collections.wsgi.deploy.plugins.module_utils.stacks import (  # noqa: E402
+    mode,
     server_files,
 )
 
@@ -147,13 +148,12 @@ def status(site: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
 
 def describe(site: dict[str, Any]) -> dict[str, Any]:
     source = {k: v for k, v in (site.get("source") or {}).items() if k != "path"}
-    mode = site["mod_wsgi"]["mode"] if site["stack"] == "apache_mod_wsgi" else None
     return {
         "schema": SCHEMA,
         "site": site["name"],
         "state": "present",
         "stack": site["stack"],
-        "mode": mode,
+        "mode": mode(site["stack"], site),
         "kind": site["kind"],
         "domain": site["domain"],
         "names": site["names"],
