@@ -7,14 +7,21 @@
 # installs inside the containers), so they run in parallel lanes (WSGI_TEST_LANES, default 2),
 # started first, while the quick suites run in the foreground. Each scenario's output goes to its
 # own log, printed whole at the end (and kept under $WSGI_TEST_LOGS, default .test-logs/).
+#
+# Beside the lanes, another parallel job runs the `collection` scenario with ansible-core 2.21 on a
+# Python 3.13 controller container (scripts/core221-lane.sh, its image built when its inputs
+# change; WSGI_CORE221=0 skips it). molecule/vagrant cannot run here (no virtual machines): the
+# packaging suite checks what it can of it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export ANSIBLE_CONFIG="$PWD/ansible.cfg" ANSIBLE_NOCOLOR=1 PY_COLORS=0 ANSIBLE_FORCE_COLOR=0
 LANES=${WSGI_TEST_LANES:-2}
 LOGS=${WSGI_TEST_LOGS:-$PWD/.test-logs}
 # Longest first, so that the lanes end at about the same time; any other scenario after them.
-KNOWN_ORDER="nginx stacks default safety"
-ALL=$(cd molecule && ls -d */ | tr -d / | grep -v '^_')
+KNOWN_ORDER="nginx stacks default safety collection"
+# Scenarios this machine cannot run (virtual machines).
+NOT_HERE="vagrant"
+ALL=$(cd molecule && ls -d */ | tr -d / | grep -v '^_' | grep -vxF "$(printf '%s\n' $NOT_HERE)")
 if [ -n "${WSGI_SCENARIOS:-}" ]; then
   SCENARIOS=$WSGI_SCENARIOS
 else
@@ -49,11 +56,30 @@ step "molecule scenarios in $LANES lanes: $SCENARIOS"
 printf '%s\n' $SCENARIOS | xargs -r -P "$LANES" -I{} bash -c 'run_scenario "$1"' _ {} &
 lanes_pid=$!
 
+CORE221=${WSGI_CORE221:-1}
+if [ "$CORE221" != 0 ]; then
+  step "ansible-core 2.21 lane: molecule test -s collection in a Python 3.13 controller container"
+  {
+    start=$SECONDS rc=0
+    printf '==> ansible-core 2.21 lane: started at %s\n' "$(date -u +%T)"
+    scripts/core221-lane.sh run collection >"$LOGS/core221-collection.log" 2>&1 || rc=$?
+    echo "$rc" >"$LOGS/core221-collection.rc"
+    echo "ansible-core 2.21 lane (collection): rc=$rc in $((SECONDS - start))s" | tee -a "$LOGS/core221-collection.log"
+  } &
+  core221_pid=$!
+fi
+
 {
   step "yamllint"; yamllint -s . ; record yamllint $?
   step "ansible-lint (production profile)"; ansible-lint -q ; record ansible-lint $?
   step "ruff"; { ruff check . && ruff format --check . ; } ; record ruff $?
-  step "unit tests (site model)"; python -m pytest -q -p no:cacheprovider tests ; record "unit tests" $?
+  step "unit tests (site model)"; python -m pytest -q -p no:cacheprovider tests --ignore=tests/packaging ; record "unit tests" $?
+  step "collection packaging (tarball, requirements, execution environment, vagrant scenario)"
+  python -m pytest -q -p no:cacheprovider tests/packaging ; record "collection packaging" $?
+  step "ansible-test sanity (Python 3.11; pip output of its test environments in the log)"
+  scripts/sanity.sh >"$LOGS/ansible-test-sanity.log" 2>&1 ; rc=$?
+  grep -vE '^ *(Collecting|Downloading|Installing|Successfully|Using cached|Requirement already|━)' "$LOGS/ansible-test-sanity.log"
+  record "ansible-test sanity" $rc
   if [ -d tui/tests ]; then
     step "admin console tests"; (cd tui && python -m pytest -q -p no:cacheprovider) ; record "console tests" $?
   fi
@@ -62,6 +88,7 @@ lanes_pid=$!
 
 step "waiting for the molecule lanes"
 wait "$lanes_pid"
+[ -n "${core221_pid:-}" ] && wait "$core221_pid"
 mol_pass=0 mol_fail=0
 for scenario in $SCENARIOS; do
   step "molecule test -s $scenario (log)"
@@ -70,6 +97,13 @@ for scenario in $SCENARIOS; do
   if [ "$rc" -eq 0 ]; then mol_pass=$((mol_pass + 1)); else mol_fail=$((mol_fail + 1)); fi
   record "molecule $scenario" "$rc"
 done
+if [ "$CORE221" != 0 ]; then
+  step "molecule test -s collection with ansible-core 2.21 (log)"
+  cat "$LOGS/core221-collection.log" 2>/dev/null
+  rc=$(cat "$LOGS/core221-collection.rc" 2>/dev/null || echo 1)
+  if [ "$rc" -eq 0 ]; then mol_pass=$((mol_pass + 1)); else mol_fail=$((mol_fail + 1)); fi
+  record "molecule collection (ansible-core 2.21)" "$rc"
+fi
 
 printf '\n==> summary\n'
 printf '%s\n' "${results[@]}"

@@ -10,12 +10,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 
-from wsgi_testlib.web import Site, container_ip  # noqa: E402
+from wsgi_testlib.web import Site, target_address  # noqa: E402
 
 
 @pytest.fixture
 def address(host) -> str:  # noqa: ANN001 - testinfra's host fixture
-    return container_ip(host.backend.get_hostname())
+    return target_address(host)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import docker
 import requests
@@ -20,6 +21,18 @@ def container_ip(name: str) -> str:
         if net.get("IPAddress"):
             return str(net["IPAddress"])
     raise LookupError(f"container {name} has no IP address")
+
+
+def target_address(host: Any) -> str:  # noqa: ANN401 - testinfra's Host
+    """The address a test target's sites answer at, for testinfra's `host` (ansible backend).
+
+    A container (Docker connection): its address on Docker's bridge network. Any other target
+    (a virtual machine of molecule/vagrant): its `ansible_host`, the address SSH reaches it at.
+    """
+    variables = host.ansible.get_variables()
+    if str(variables.get("ansible_connection", "")).endswith("docker"):
+        return container_ip(host.backend.get_hostname())
+    return str(variables.get("ansible_host") or host.backend.get_hostname())
 
 
 @dataclass

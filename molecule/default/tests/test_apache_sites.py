@@ -10,11 +10,11 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import docker
 import pytest
+import testinfra
 from wsgi_testlib.flows import post_guestbook_message, vote_once
 from wsgi_testlib.playbook import molecule_inventory, run_playbook
-from wsgi_testlib.web import Site, container_ip
+from wsgi_testlib.web import Site, target_address
 
 SiteFactory = Callable[[str], Site]
 NAMES = [
@@ -185,12 +185,9 @@ def test_check_mode_with_diff_on_converged_hosts_changes_nothing() -> None:
     assert _secret("guestbook") not in run.output
 
 
-def _exec(container: str, cmd: str) -> str:
-    result = docker.from_env().containers.get(container).exec_run(["sh", "-c", cmd])
-    return result.output.decode().strip()
-
-
-def test_code_change_reloads_the_daemon_without_restarting_apache(tmp_path: Path) -> None:
+def test_code_change_reloads_the_daemon_without_restarting_apache(
+    tmp_path: Path, pytestconfig: pytest.Config
+) -> None:
     """Deploy a changed hello app: its daemon processes are replaced, Apache's master stays.
 
     The scenario's last test: it leaves the changed app deployed (the hosts are destroyed next).
@@ -201,13 +198,17 @@ def test_code_change_reloads_the_daemon_without_restarting_apache(tmp_path: Path
     greeting = f"Hello {uuid.uuid4().hex[:8]}!"
     script = changed / "hello" / "hello.wsgi"
     script.write_text(script.read_text().replace("Hello World!", greeting))
-    listing = run_playbook("site.yml", molecule_inventory(), "--list-hosts").output.split()
-    containers = sorted({h for h in listing if h.startswith("wsgi-mol-")})
-    assert containers
-    before = {
-        c: (_exec(c, "cat /run/apache2/apache2.pid"), _exec(c, "pgrep -u wsgi-hello -d, ."))
-        for c in containers
-    }
+    # Every target of the scenario (containers, or the VMs of molecule/vagrant), reached as the
+    # `host` fixture is (testinfra's ansible backend, --sudo as Molecule passes it).
+    targets = testinfra.get_hosts(
+        ["all"],
+        connection="ansible",
+        ansible_inventory=molecule_inventory(),
+        sudo=pytestconfig.getoption("sudo"),
+    )
+    assert targets
+    master_pid, daemon_pids = "cat /run/apache2/apache2.pid", "pgrep -u wsgi-hello -d, ."
+    before = {t: (t.check_output(master_pid), t.check_output(daemon_pids)) for t in targets}
     run = run_playbook(
         "site.yml",
         molecule_inventory(),
@@ -218,9 +219,9 @@ def test_code_change_reloads_the_daemon_without_restarting_apache(tmp_path: Path
     )
     assert run.rc == 0, run.output[-3000:]
     assert all(c["changed"] > 0 for c in run.recap().values())
-    for container in containers:
-        site = Site(container_ip(container), "departamentos.centro.intranet")
+    for target in targets:
+        site = Site(target_address(target), "departamentos.centro.intranet")
         assert site.wait_text("/test", greeting).text.startswith(greeting)
-        master, daemons = before[container]
-        assert _exec(container, "cat /run/apache2/apache2.pid") == master  # no Apache restart
-        assert _exec(container, "pgrep -u wsgi-hello -d, .") != daemons  # new daemon processes
+        master, daemons = before[target]
+        assert target.check_output(master_pid) == master  # no Apache restart
+        assert target.check_output(daemon_pids) != daemons  # new daemon processes
