@@ -1,4 +1,6 @@
 """The stack registry (plugins/module_utils/stacks.py) for playbooks and roles."""
+# Copyright: (c) 2026, wsgi-deploy maintainers
+# MIT License (see LICENSE)
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ options:
     type: str
     required: false
 author:
-  - wsgi-deploy maintainers
+  - wsgi-deploy maintainers (@wsgi-deploy)
 """
 
 EXAMPLES = r"""

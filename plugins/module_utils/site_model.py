@@ -104,7 +104,7 @@ def _site_label(site: Any, index: int) -> str:
 def _entry_parts(entry: str) -> tuple[str, str, str]:
     """('callable', module, attr) for 'pkg.mod:app', ('script', path, 'application') otherwise."""
     if ":" in entry:
-        module, _, attr = entry.partition(":")
+        module, _sep, attr = entry.partition(":")
         return "callable", module, attr or "application"
     return "script", entry, "application"
 

@@ -31,7 +31,7 @@ options:
     type: bool
     default: true
 author:
-  - wsgi-deploy maintainers
+  - wsgi-deploy maintainers (@wsgi-deploy)
 """
 
 EXAMPLES = r"""

@@ -63,7 +63,7 @@ options:
     type: int
     default: 30
 author:
-  - wsgi-deploy maintainers
+  - wsgi-deploy maintainers (@wsgi-deploy)
 """
 
 EXAMPLES = r"""
@@ -288,7 +288,7 @@ def git_check(repo: str, version: str, timeout: int) -> tuple[str | None, str | 
         return None, f"{repo} cannot be reached from the host: {said}"
     refs: dict[str, str] = {}
     for line in proc.stdout.splitlines():
-        sha, _, ref = line.partition("\t")
+        sha, _tab, ref = line.partition("\t")
         refs[ref] = sha
     for candidate in (version, f"refs/tags/{version}^{{}}", f"refs/tags/{version}",
                       f"refs/heads/{version}"):  # fmt: skip

@@ -52,7 +52,7 @@ options:
     type: dict
     default: {}
 author:
-  - wsgi-deploy maintainers
+  - wsgi-deploy maintainers (@wsgi-deploy)
 """
 
 EXAMPLES = r"""

@@ -49,7 +49,7 @@ options:
     type: str
     default: ""
 author:
-  - wsgi-deploy maintainers
+  - wsgi-deploy maintainers (@wsgi-deploy)
 """
 
 EXAMPLES = r"""

@@ -84,7 +84,7 @@ options:
     type: int
     default: 30
 author:
-  - wsgi-deploy maintainers
+  - wsgi-deploy maintainers (@wsgi-deploy)
 """
 
 EXAMPLES = r"""

@@ -51,7 +51,7 @@ def read_env(path: str) -> dict[str, str]:
             line = raw.strip()
             if not line or line.startswith(("#", ";")) or "=" not in line:
                 continue
-            key, _, value = line.partition("=")
+            key, _sep, value = line.partition("=")
             values[key.strip()] = parse_value(value)
     return values
 
