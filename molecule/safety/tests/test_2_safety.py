@@ -188,11 +188,16 @@ def test_the_next_good_run_finds_apache_exactly_as_before(tmp_path: Path) -> Non
     assert "newcomer" not in exec_in(LIVE, "cat /etc/hosts")[1]
 
 
-# A directive each server's own test accepts but that fails when the server takes it: Apache's
-# configtest does not open log files, nginx -t does not bind its listen addresses.
+# Directives each server's own test accepts: one Apache cannot take at reload (configtest does not
+# open log files), one Nginx takes but with which the site stops answering.
 TAKES_AT_TEST_NOT_AT_RELOAD = {
     "mod_wsgi": {"extra": ["ErrorLog /proc/wsgi-hello-error.log"]},
-    "nginx": {"extra": ["listen 10.254.254.254:80;"]},
+    "nginx": {"extra": ["if ($host) { return 503; }"]},
+}
+WHAT_WENT_WRONG = {
+    LIVE: "but the reload of apache2 failed: apache2 did not start new processes",
+    NGINX: "but after the reload not every site answered: site 'hello': "
+    "http://departamentos.centro.intranet/test wanted a status below 500, got HTTP 503",
 }
 CONF = {
     LIVE: "/etc/apache2/sites-available/hello.conf",
@@ -201,7 +206,9 @@ CONF = {
 LABEL = {LIVE: ("Apache", "apache2ctl configtest"), NGINX: ("Nginx", "nginx -t")}
 
 
-def test_config_that_passes_the_test_but_fails_at_reload_is_rolled_back(tmp_path: Path) -> None:
+def test_config_that_passes_the_test_but_fails_at_reload_or_breaks_a_site_is_rolled_back(
+    tmp_path: Path,
+) -> None:
     conf_before = {c: exec_in(c, f"cat {CONF[c]}")[1] for c in SERVED}
     hello_before = {c: hello_text(c) for c in SERVED}
     sites = copy.deepcopy(SITES)
@@ -217,6 +224,7 @@ def test_config_that_passes_the_test_but_fails_at_reload_is_rolled_back(tmp_path
         assert f"The new {label} configuration passed" in flat and tester in flat, (
             flat or run.output[-3000:]
         )
+        assert WHAT_WENT_WRONG[container] in flat, flat
         assert "The previous configuration was restored (valid)" in flat, flat
         assert "every site answers again" in flat, flat
         assert exec_in(container, f"cat {CONF[container]}")[1] == conf_before[container]
