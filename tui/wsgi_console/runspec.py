@@ -64,6 +64,11 @@ class RunSpec:
     stack: str | None = None
     extra_vars: dict[str, Any] = field(default_factory=dict)
     forks: int | None = None
+    # Who runs it and as which run: passed to the playbooks (``wsgi_run_id``, ``wsgi_run_by``),
+    # which record them in each site's deployed-state record. Set at launch (for_run), never
+    # stored with the spec (a relaunch is a new run).
+    run_id: str = ""
+    run_by: str = ""
 
     # -- derived values ---------------------------------------------------------------
     @property
@@ -118,6 +123,10 @@ class RunSpec:
     def all_extra_vars(self) -> dict[str, Any]:
         merged = dict(self.extra_vars)
         merged.update(self.action_vars())
+        if self.run_id:
+            merged["wsgi_run_id"] = self.run_id
+        if self.run_by:
+            merged["wsgi_run_by"] = self.run_by
         return merged
 
     def cmdline_args(self) -> list[str]:
@@ -194,9 +203,13 @@ class RunSpec:
     def with_targets(self, targets: list[str] | tuple[str, ...]) -> RunSpec:
         return replace(self, targets=tuple(targets))
 
+    def for_run(self, run_id: str, run_by: str) -> RunSpec:
+        return replace(self, run_id=run_id, run_by=run_by)
+
     # -- persistence ------------------------------------------------------------------
     def to_dict(self, redactor: Redactor | None = None) -> dict[str, Any]:
         data = asdict(self)
+        del data["run_id"], data["run_by"]
         data["action"] = self.action.value
         data["extra_vars"] = (redactor or Redactor()).data(self.extra_vars)
         return data

@@ -17,7 +17,9 @@ class HistoryScreen(ConsoleScreen):
         Binding("v", "replay", "Replay", show=False),
         Binding("r", "relaunch", "Relaunch"),
         Binding("f", "relaunch_failed", "Relaunch failed"),
+        Binding("u", "relaunch_unfinished", "Relaunch unfinished"),
         Binding("a", "apply", "Check→apply"),
+        Binding("e", "export", "Export"),
         Binding("R", "refresh", "Refresh"),
     ]
 
@@ -104,11 +106,22 @@ class HistoryScreen(ConsoleScreen):
         if record is not None:
             self.console.relaunch(record, failed_only=True)
 
+    def action_relaunch_unfinished(self) -> None:
+        record = self.selected()
+        if record is not None:
+            self.console.relaunch(record, unfinished_only=True)
+
     def action_apply(self) -> None:
+        record = self.selected()
+        if record is not None:
+            self.console.relaunch(record, as_apply=True)
+
+    def action_export(self) -> None:
         record = self.selected()
         if record is None:
             return
-        if record.mode != "check":
-            self.notify("Only a check run can be turned into an apply.", severity="warning")
+        if record.live:
+            self.notify("That run is still running.", severity="warning")
             return
-        self.console.relaunch(record, as_apply=True)
+        path = self.console.export_run(record.id)
+        self.notify(f"Exported to {path}", title="ansible-runner artifacts")

@@ -39,7 +39,9 @@ class LiveScreen(ConsoleScreen):
     BINDINGS = [
         Binding("c", "cancel", "Cancel run"),
         Binding("f", "relaunch_failed", "Relaunch failed"),
+        Binding("u", "relaunch_unfinished", "Relaunch unfinished"),
         Binding("a", "apply", "Check→apply"),
+        Binding("e", "export", "Export", show=False),
         Binding("1", "tab('tab-tasks')", "Tasks", show=False),
         Binding("2", "tab('tab-hosts')", "Hosts", show=False),
         Binding("3", "tab('tab-log')", "Log", show=False),
@@ -210,6 +212,9 @@ class LiveScreen(ConsoleScreen):
         hosts = agg.summary()
         failed_hosts = agg.failed_host_count()
         kind = "replay" if state.replay else ("running" if state.running else "finished")
+        if state.following:
+            owner = state.follow_owner.describe() if state.follow_owner else "another console"
+            kind = f"following (read-only, owned by {owner})"
         status = state.status
         if state.running and state.cancel_requested_at:
             status = "cancelling"
@@ -223,7 +228,10 @@ class LiveScreen(ConsoleScreen):
         line1 = Text.assemble(
             (f" {state.run_id} ", "bold reverse"),
             f"  {kind}: ",
-            (status, "bold red" if status in ("failed", "error", "canceled") else "bold"),
+            (
+                status,
+                "bold red" if status in ("failed", "error", "canceled", "interrupted") else "bold",
+            ),
             f"  {state.spec.mode}  ",
             (state.spec.playbook, "bold"),
             f"  targets: {state.spec.limit or 'all'}",
@@ -245,6 +253,12 @@ class LiveScreen(ConsoleScreen):
             f"rescued={total.rescued}  ignored={total.ignored}  ",
             (f"{failed_hosts} host(s) failed" if failed_hosts else "", "bold red"),
             ("  stats ✔" if agg.stats is not None else "", "dim"),
+            (
+                f"  {agg.closed}: no host completed the run (u relaunches them)"
+                if agg.closed
+                else "",
+                "bold red",
+            ),
         )
         parts = [line1, line2]
         for error in agg.errors[:2]:
@@ -374,7 +388,7 @@ class LiveScreen(ConsoleScreen):
             totals = summary[host]
             cells = [
                 host,
-                status_text(totals.worst),
+                status_text(agg.host_outcome(host)),
                 *(str(v) for v in totals.as_dict().values()),
             ]
             if host in existing:
@@ -445,6 +459,11 @@ class LiveScreen(ConsoleScreen):
 
     # -- actions ----------------------------------------------------------------------
     def action_cancel(self) -> None:
+        state = self.console.runs.get(self.run_id or "")
+        if state is not None and state.following:
+            owner = state.follow_owner.describe() if state.follow_owner else "another console"
+            self.notify(f"This run belongs to {owner}: cancel it there.", severity="warning")
+            return
         self.console.action_cancel_run()
 
     def action_tab(self, tab: str) -> None:
@@ -455,22 +474,33 @@ class LiveScreen(ConsoleScreen):
             return None
         return self.console.history.get_run(self.run_id)
 
-    def action_relaunch_failed(self) -> None:
+    def _finished_record(self) -> Any:
         record = self._record()
-        if record is None or record.finished is None:
+        if record is None or record.finished is None or record.live:
             self.notify("The run is not finished yet.", severity="warning")
-            return
-        self.console.relaunch(record, failed_only=True)
+            return None
+        return record
+
+    def action_relaunch_failed(self) -> None:
+        record = self._finished_record()
+        if record is not None:
+            self.console.relaunch(record, failed_only=True)
+
+    def action_relaunch_unfinished(self) -> None:
+        record = self._finished_record()
+        if record is not None:
+            self.console.relaunch(record, unfinished_only=True)
 
     def action_apply(self) -> None:
-        record = self._record()
-        if record is None or record.finished is None:
-            self.notify("The run is not finished yet.", severity="warning")
-            return
-        if record.mode != "check":
-            self.notify("Only a check run can be turned into an apply.", severity="warning")
-            return
-        self.console.relaunch(record, as_apply=True)
+        record = self._finished_record()
+        if record is not None:
+            self.console.relaunch(record, as_apply=True)
+
+    def action_export(self) -> None:
+        record = self._finished_record()
+        if record is not None:
+            path = self.console.export_run(record.id)
+            self.notify(f"Exported to {path}", title="ansible-runner artifacts")
 
 
 def _rank(status: str) -> int:
