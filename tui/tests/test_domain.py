@@ -359,7 +359,8 @@ def test_matrix_last_successful_deploys(tmp_path: Path) -> None:
     deploys = hist.last_deploys(str(DEMO_INV))
     assert deploys[("demo-web1", "hello")] == (200.0, "r1", "apache_mod_wsgi")
     assert ("demo-web2", "blog") not in deploys  # that host failed
-    hosts_, site_names, cells = build_matrix(inv, deploys)
+    matrix = build_matrix(inv, deploys)
+    site_names, cells = matrix.sites, matrix.cells
     assert site_names == ["hello", "shop", "blog"]
     assert cells[("demo-web1", "hello")].last_run == "r1"
     assert cells[("demo-web2", "blog")].last_deploy is None

@@ -16,7 +16,13 @@ from textual.screen import Screen
 from .argspec import ArgSpecs, load_argument_specs
 from .gcguard import GcGuard
 from .history import History, HistoryWriter, Owner, RunRecord
-from .inventory import Inventory, inventory_signature, load_inventory
+from .inventory import (
+    Inventory,
+    inventory_signature,
+    load_cached_inventory,
+    load_inventory,
+    save_inventory_cache,
+)
 from .notify import Notifier
 from .paths import default_data_dir, find_project_dir, project_problems
 from .playbooks import project_tags
@@ -36,6 +42,7 @@ RELOAD_INTERVAL = 2.0
 TICK_HISTORY = 100_000  # UI tick durations kept (for the benchmark)
 
 InventoryLoader = Callable[[str, str], Inventory]
+NAV_HINT = "i inventory · l live · h history · m matrix"
 
 
 class WsgiConsole(App[None]):
@@ -50,12 +57,14 @@ class WsgiConsole(App[None]):
         "matrix": MatrixScreen,
     }
     BINDINGS = [
-        Binding("i", "switch_mode('inventory')", "Inventory"),
+        # The screen keys are listed in the header (NAV_HINT): the footer keeps each screen's
+        # own keys readable at 100 columns.
+        Binding("i", "switch_mode('inventory')", "Inventory", show=False),
         Binding("n", "new_run", "New run"),
-        Binding("l", "switch_mode('live')", "Live"),
-        Binding("h", "switch_mode('history')", "History"),
-        Binding("m", "switch_mode('matrix')", "Matrix"),
-        Binding("t", "toggle_theme", "Theme"),
+        Binding("l", "switch_mode('live')", "Live", show=False),
+        Binding("h", "switch_mode('history')", "History", show=False),
+        Binding("m", "switch_mode('matrix')", "Matrix", show=False),
+        Binding("t", "toggle_theme", "Theme", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -116,7 +125,7 @@ class WsgiConsole(App[None]):
         self.tick_cpu_times: deque[float] = deque(maxlen=TICK_HISTORY)
         self.gc_guard = GcGuard()
         self.listeners: list[Any] = []
-        self.sub_title = Path(self.inventory_path).name
+        self.sub_title = f"{Path(self.inventory_path).name}  │  {NAV_HINT}"
 
     # -- lifecycle --------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -162,16 +171,28 @@ class WsgiConsole(App[None]):
 
     @work(thread=True, exclusive=True, group="inventory")
     def _load_inventory_worker(self) -> None:
+        """The cached model first when the files did not change (a big inventory shows at
+        once), then ansible-inventory's fresh one (which alone can launch runs)."""
         signature = inventory_signature(self.inventory_path)
+        cache = self.data_dir / "cache"
+        if self.inventory is None:
+            cached = load_cached_inventory(self.inventory_path, cache, signature)
+            if cached is not None:
+                self.call_from_thread(self._set_inventory, cached, signature)
         inventory = self._inventory_loader(self.inventory_path, self.project_dir)
+        if inventory.ok:
+            try:
+                save_inventory_cache(inventory, cache, signature)
+            except OSError:
+                pass  # a cache that cannot be written only costs the next start some time
         self.call_from_thread(self._set_inventory, inventory, signature)
 
     def _set_inventory(self, inventory: Inventory, signature: tuple[Any, ...]) -> None:
         self.inventory = inventory
-        self.inventory_loading = False
+        self.inventory_loading = inventory.from_cache
         self._inventory_signature = signature
         env = f" [{inventory.environment}]" if inventory.environment else ""
-        self.sub_title = f"{inventory.name}{env}"
+        self.sub_title = f"{inventory.name}{env}  │  {NAV_HINT}"
         self._notify_screens("inventory_changed")
 
     @work(thread=True, exclusive=True, group="inventory-watch")

@@ -26,7 +26,7 @@ from .inventory import load_inventory
 from .notify import Notifier
 from .paths import default_data_dir, find_project_dir, project_problems
 from .runs import RunEngine, RunState, run_summary
-from .runspec import STACKS, Action, RunSpec, SpecError, parse_extra_vars
+from .runspec import LAUNCH_ACTIONS, STACKS, Action, RunSpec, SpecError, parse_extra_vars
 from .switch import stack_switch_problems, switch_noops
 
 PROGRESS_EVERY = 5.0  # seconds between two progress lines while nothing else is printed
@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None, help="history/data directory")
     parser.add_argument(
         "--action",
-        choices=[a.value for a in Action],
+        choices=[a.value for a in LAUNCH_ACTIONS],
         default=Action.SITE.value,
         help="what to run (default: site, the full site.yml)",
     )

@@ -20,6 +20,7 @@ class Action(StrEnum):
     REMOVE_SITE = "remove_site"
     SWITCH_STACK = "switch_stack"
     PREFLIGHT = "preflight"
+    STATUS = "status"  # read-only: the deployed-state records (the matrix reads them)
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -29,6 +30,9 @@ ACTION_LABELS: dict[Action, str] = {
     Action.SWITCH_STACK: "Switch sites to another stack",
     Action.PREFLIGHT: "Preflight checks only",
 }
+# Actions an operator launches from the run setup (STATUS is the matrix's own reading).
+LAUNCH_ACTIONS = tuple(ACTION_LABELS)
+ACTION_LABELS[Action.STATUS] = "Read the deployed state"
 
 ACTION_PLAYBOOKS: dict[Action, str] = {
     Action.SITE: "site.yml",
@@ -36,6 +40,7 @@ ACTION_PLAYBOOKS: dict[Action, str] = {
     Action.REMOVE_SITE: "playbooks/remove_site.yml",
     Action.SWITCH_STACK: "site.yml",
     Action.PREFLIGHT: "playbooks/preflight.yml",
+    Action.STATUS: "playbooks/status.yml",
 }
 
 STACKS: tuple[str, ...] = ("apache_mod_wsgi", "nginx_gunicorn")

@@ -16,11 +16,11 @@ class HistoryScreen(ConsoleScreen):
         Binding("enter", "replay", "Replay", show=True),
         Binding("v", "replay", "Replay", show=False),
         Binding("r", "relaunch", "Relaunch"),
-        Binding("f", "relaunch_failed", "Relaunch failed"),
-        Binding("u", "relaunch_unfinished", "Relaunch unfinished"),
+        Binding("f", "relaunch_failed", "Failed hosts"),
+        Binding("u", "relaunch_unfinished", "Unfinished hosts"),
         Binding("a", "apply", "Check→apply"),
         Binding("e", "export", "Export"),
-        Binding("R", "refresh", "Refresh"),
+        Binding("R", "refresh", "Refresh", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -28,7 +28,7 @@ class HistoryScreen(ConsoleScreen):
         yield Static("", id="history-info")
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield Static("", id="history-command")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -24,6 +24,7 @@ from textual.widgets import (
 from ..argspec import Issue, has_errors, validate_extra_vars
 from ..runspec import (
     ACTION_LABELS,
+    LAUNCH_ACTIONS,
     STACKS,
     Action,
     RunSpec,
@@ -75,7 +76,7 @@ class RunSetupScreen(Screen[None]):
                     yield Static(f"[b]{self.note}[/] of run {self.parent_id}", id="setup-note")
                 yield Label("Action")
                 yield Select(
-                    [(label, action.value) for action, label in ACTION_LABELS.items()],
+                    [(ACTION_LABELS[action], action.value) for action in LAUNCH_ACTIONS],
                     value=spec.action.value,
                     allow_blank=False,
                     id="action",
@@ -124,7 +125,7 @@ class RunSetupScreen(Screen[None]):
                 with Horizontal(id="setup-buttons"):
                     yield Button("Launch (ctrl+s)", variant="primary", id="launch")
                     yield Button("Back", id="back")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.refresh_preview()
@@ -178,11 +179,16 @@ class RunSetupScreen(Screen[None]):
         inv = self.console.inventory
         return bool(inv and inv.is_production and not spec.check)
 
-    def refresh_preview(self) -> None:
+    def refresh_preview(self) -> RunSpec:
+        """Rebuild the spec from the form, gather its problems, show the preview."""
         spec = self.current_spec()
         inv = self.console.inventory
         self.problems.extend(spec.validate())
         self.problems.extend(self.console.project_problems)
+        if inv is not None and inv.from_cache:
+            self.problems.append(
+                "the inventory is still being read (this is the cached view): a moment…"
+            )
         self.warnings = []
         self.issues = validate_extra_vars(spec.extra_vars, self.console.argspecs)
         hosts = inv.target_hosts(spec.limit) if inv else []
@@ -236,6 +242,7 @@ class RunSetupScreen(Screen[None]):
         else:
             confirm.display = False
         self.query_one("#preview", Static).update("\n".join(lines))
+        return spec
 
     def can_launch(self, spec: RunSpec) -> tuple[bool, str]:
         if self.problems:
@@ -284,15 +291,9 @@ class RunSetupScreen(Screen[None]):
         self.action_dismiss_setup()
 
     def action_launch(self) -> None:
-        self.refresh_preview()
-        spec = self.current_spec()
-        self.problems.extend(spec.validate())
-        inv = self.console.inventory
-        hosts = inv.target_hosts(spec.limit) if inv is not None else []
-        if inv is not None and not hosts:
-            self.problems.append("no target host")
-        if inv is not None and spec.action is Action.SWITCH_STACK and spec.stack:
-            self.problems.extend(stack_switch_problems(inv, hosts, spec.sites, spec.stack))
+        # refresh_preview gathers every problem (spec, project, targets, switch rules, no-op)
+        # exactly as the preview shows them.
+        spec = self.refresh_preview()
         ok, reason = self.can_launch(spec)
         if not ok:
             self.notify(reason, severity="error", title="Cannot launch")
