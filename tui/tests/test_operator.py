@@ -237,15 +237,42 @@ def visible_columns(table: DataTable[Any]) -> list[str]:
     return out
 
 
+def demo_like_inventory(directory: Path) -> Path:
+    """Hosts and sites shaped like the collection's demo inventory (its real name lengths)."""
+    inventory = directory / "inventory"
+    inventory.mkdir()
+    sites = [
+        {"name": "hello", "domain": "departamentos.centro.intranet", "path": "/test"},
+        {"name": "guestbook", "domain": "guestbook.example.org"},
+        {"name": "polls", "domain": "poll.example.org", "kind": "django"},
+    ]
+    hosts = {
+        "demo-apache": {"ansible_connection": "local"},
+        "demo-nginx": {"ansible_connection": "local", "wsgi_default_stack": "nginx_gunicorn"},
+    }
+    data = {"all": {"children": {"wsgi_servers": {"hosts": hosts, "vars": {"wsgi_sites": sites}}}}}
+    (inventory / "hosts.yml").write_text(yaml.safe_dump(data))
+    return inventory
+
+
 @pytest.mark.parametrize("size", [(100, 30), (160, 48), (200, 50)])
 async def test_sites_table_shows_stack_mode_state(
-    make_app: AppFactory, size: tuple[int, int]
+    make_app: AppFactory, tmp_path: Path, size: tuple[int, int]
 ) -> None:
-    app = make_app()
+    app = make_app(inventory=demo_like_inventory(tmp_path))
     async with app.run_test(size=size) as pilot:
         await started(pilot, app)
-        table = app.screen.query_one("#sites", DataTable)
+        tree = app.screen.query_one("#inv-tree", Tree)
+        tree.focus()
+        line = next(
+            i
+            for i in range(20)
+            if (n := tree.get_node_at_line(i)) and n.data == ("host", "demo-apache")
+        )
+        tree.cursor_line = line
         await pilot.pause()
+        table = app.screen.query_one("#sites", DataTable)
+        assert table.row_count == 3
         shown = visible_columns(table)
         for column in ("host", "site", "stack", "mode", "state"):
             assert column in shown, (size, shown)
@@ -417,7 +444,12 @@ def test_inventory_is_cached_until_a_file_changes(
     save_inventory_cache(first, cache, inventory_signature(source))
     second = load_cached_inventory(source, cache)
     assert second is not None and second.from_cache and len(calls) == 1
-    assert second.hosts == first.hosts and second.groups == first.groups
+    assert second.groups == first.groups and second.hosts.keys() == first.hosts.keys()
+    for name, host in first.hosts.items():
+        cached_host = second.hosts[name]
+        assert cached_host.sites == host.sites and cached_host.groups == host.groups
+        assert cached_host.address == host.address
+        assert cached_host.default_stack == host.default_stack
     assert second.environment == first.environment
     assert not second.secret_values  # secrets never reach the cache: no launch from it
     hosts = inventory / "hosts.yml"

@@ -197,6 +197,13 @@ class Inventory:
         return [h for h in base if h in limited]
 
     # -- filtering --------------------------------------------------------------------
+    def prepare_filter(self) -> None:
+        """Build what the filter searches once, where the model is built (a worker thread),
+        not at the first keystroke."""
+        for host in self.hosts.values():
+            for site in host.sites:
+                _ = site.haystack
+
     def filter(self, text: str) -> dict[str, list[tuple[str, list[Site]]]]:
         """Groups → hosts → sites matching ``text`` (every word must match somewhere)."""
         words = [w for w in text.lower().split() if w]
@@ -330,6 +337,7 @@ def parse_inventory_json(data: dict[str, Any], source: str) -> Inventory:
     redactor = Redactor(secrets)
     for host in inv.hosts.values():
         host.vars = redactor.data(host.vars)
+    inv.prepare_filter()
     return inv
 
 
@@ -375,7 +383,10 @@ def load_inventory(
     return inv
 
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+# The host vars the cached model keeps (what the screens show); the rest comes with the fresh
+# model a few seconds later.
+CACHED_VARS = ("ansible_host", "ansible_connection", "ansible_user", "wsgi_default_stack")
 
 
 def _cache_file(cache_dir: Path, source: str) -> Path:
@@ -402,7 +413,13 @@ def save_inventory_cache(
         "environment": inventory.environment,
         "warnings": inventory.warnings,
         "groups": [asdict(g) for g in inventory.groups.values()],
-        "hosts": [asdict(h) for h in inventory.hosts.values()],
+        "hosts": [
+            {
+                **asdict(h),
+                "vars": {k: h.vars[k] for k in CACHED_VARS if k in h.vars},
+            }
+            for h in inventory.hosts.values()
+        ],
     }
     path = _cache_file(cache, inventory.source)
     tmp = path.with_suffix(".tmp")
@@ -447,6 +464,7 @@ def load_cached_inventory(
             )
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    inv.prepare_filter()
     inv.load_seconds = time.perf_counter() - started
     return inv
 

@@ -14,11 +14,12 @@ from textual.widgets.tree import TreeNode
 
 from ..inventory import Inventory, Site
 from .base import ConsoleScreen
+from .live_table import LiveTable
 
 NodeData = tuple[str, str]  # ("group" | "host" | "site", name)
 EAGER_HOSTS = 300  # above this many matching hosts, groups are filled in when expanded
 OPEN_HOSTS = 20  # up to this many matching hosts, hosts start expanded (their sites shown)
-MAX_SITE_ROWS = 300  # rows of the sites table (the rest is counted, not listed)
+MAX_SITE_ROWS = 100  # rows of the sites table (the rest is counted, not listed: narrow the filter)
 SITE_COLUMNS = ("host", "site", "stack", "mode", "state", "kind", "address")
 
 
@@ -39,7 +40,9 @@ class InventoryScreen(ConsoleScreen):
             yield Tree[NodeData]("inventory", id="inv-tree")
             with Vertical(id="inv-side"):
                 yield Static("", id="inv-info")
-                yield DataTable(id="sites", cursor_type="row", zebra_stripes=True)
+                # LiveTable paints a row without Rich's generic layout: a fast repaint of a
+                # table rewritten at every keystroke of the filter.
+                yield LiveTable(id="sites", cursor_type="row", zebra_stripes=True)
         yield Static("", id="inv-status")
         yield Footer(compact=True)
 
@@ -54,6 +57,7 @@ class InventoryScreen(ConsoleScreen):
         self.match_sites = 0
         self._scope: tuple[str, str] = ("all", "")
         self._group_matches: dict[str, set[str]] = {}
+        self._host_sites: dict[str, list[Site]] = {}
         self.inventory_changed()
 
     # -- notifications from the app ---------------------------------------------------
@@ -83,12 +87,13 @@ class InventoryScreen(ConsoleScreen):
         matches = inv.filter(text)
         self.filter_seconds = time.perf_counter() - started
         self.matches = matches
-        hosts: dict[str, int] = {}
+        hosts: dict[str, list[Site]] = {}
         for rows in matches.values():
             for host, sites in rows:
-                hosts[host] = len(sites)
+                hosts[host] = sites
+        self._host_sites = hosts
         self.match_hosts = list(hosts)
-        self.match_sites = sum(hosts.values())
+        self.match_sites = sum(len(sites) for sites in hosts.values())
         targets = set(self.console.selected_targets)
         self._lazy: dict[int, list[tuple[str, list[Site]]]] = {}
         eager = len(hosts) <= EAGER_HOSTS
@@ -245,16 +250,8 @@ class InventoryScreen(ConsoleScreen):
         return {h: i for i, h in enumerate(inv.hosts)} if inv else {}
 
     def _matching_sites(self, host: str) -> list[Site]:
-        inv = self.console.inventory
-        if inv is None or host not in inv.hosts:
-            return []
-        if not self.query_one("#filter", Input).value.split():
-            return inv.hosts[host].sites
-        for rows in self.matches.values():
-            for name, sites in rows:
-                if name == host:
-                    return sites
-        return []
+        """The sites of ``host`` the filter matches (all of them without a filter)."""
+        return self._host_sites.get(host, [])
 
     def show_sites(self, hosts: list[str], title: str) -> None:
         inv = self.console.inventory
