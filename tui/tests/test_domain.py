@@ -6,6 +6,7 @@ import gc
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -392,7 +393,7 @@ def test_cli_parser() -> None:
 
 
 def test_gc_guard_freezes_survivors_only_while_runs_are_active() -> None:
-    guard = GcGuard(slow_pass=0.0)  # every full pass counts as slow
+    guard = GcGuard(slow_pass=0.0, hold=0.2)  # every full pass counts as slow
     frozen_before = gc.get_freeze_count()
     guard.install()
     try:
@@ -408,6 +409,10 @@ def test_gc_guard_freezes_survivors_only_while_runs_are_active() -> None:
         gc.collect()  # a "slow" full pass: its survivors are frozen too
         assert guard.freezes == 2
         guard.runs_over()
+        guard.tick()  # held a moment: the end of a run is not when to walk it all
+        assert guard.freezes == 2 and gc.get_freeze_count() > frozen_before
+        time.sleep(0.25)
+        guard.tick()
         assert guard.freezes == 0 and gc.get_freeze_count() == 0
     finally:
         guard.uninstall()

@@ -273,6 +273,8 @@ class WsgiConsole(App[None]):
             self.gc_guard.run_started()
         elif self.gc_guard.active:
             self.gc_guard.runs_over()
+        else:
+            self.gc_guard.tick()
         for state in ended:
             severity = "information" if state.status == "successful" else "warning"
             self.notify(f"Run {state.run_id} {state.status}", severity=severity)
