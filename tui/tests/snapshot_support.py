@@ -162,6 +162,7 @@ def seed_history(data: Path, inventory: Path, project: Path) -> None:
 def make_app(theme: str = "textual-dark") -> WsgiConsole:
     inventory, project, data = prepare()
     app = WsgiConsole(inventory, data_dir=data, project_dir=project, watch_inventory=False)
+    app.engine.run_by = "ops@bastion"  # the preview shows wsgi_run_by: not this machine's
     app._initial_theme = theme  # type: ignore[attr-defined]
     return app
 
