@@ -254,12 +254,15 @@ class WsgiConsole(App[None]):
         started_cpu = time.thread_time()
         touched: list[str] = []
         ended: list[RunState] = []
+        followed_ended = False
         live = False
         for state in list(self.runs.values()):
             if state.following:
                 read, done = self.engine.poll(state)
                 if read or done:
                     touched.append(state.run_id)
+                if done:
+                    followed_ended = True
                 continue
             if state.active is None or state.finished is not None:
                 continue
@@ -278,7 +281,7 @@ class WsgiConsole(App[None]):
         for state in ended:
             severity = "information" if state.status == "successful" else "warning"
             self.notify(f"Run {state.run_id} {state.status}", severity=severity)
-        if ended:
+        if ended or followed_ended:
             self._notify_screens("history_changed")
         for run_id in touched:
             self._notify_screens("run_updated", run_id)

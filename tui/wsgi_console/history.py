@@ -219,7 +219,15 @@ class Owner:
             return None
         if self.boot and self.boot != _boot_id():
             return False
-        return bool(self.start) and process_start(self.pid) == self.start
+        if not self.start:  # no /proc here: the pid alone (a reused pid reads as alive)
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return False
+            except PermissionError:
+                return True
+            return True
+        return process_start(self.pid) == self.start
 
     def describe(self) -> str:
         return f"pid {self.pid} on {self.host}"
