@@ -31,7 +31,7 @@ from wsgi_console.screens.history import HistoryScreen
 from wsgi_console.screens.live import LiveScreen
 from wsgi_console.screens.run_setup import RunSetupScreen
 
-from .conftest import DEMO_INV, PROJECT, TUI, wait_for
+from .conftest import DEMO_INV, PROD_INV, PROJECT, TUI, wait_for
 
 SIZE = (140, 44)
 AppFactory = Callable[..., WsgiConsole]
@@ -417,7 +417,9 @@ async def test_runs_pass_their_id_and_operator_to_the_playbooks(make_app: AppFac
 # -- build: the non-interactive mode -------------------------------------------------------------
 
 
-def console_run(data_dir: Path, *args: str, **kwargs: Any) -> subprocess.Popen[str]:
+def console_run(
+    data_dir: Path, *args: str, inventory: Path = DEMO_INV, **kwargs: Any
+) -> subprocess.Popen[str]:
     env = dict(os.environ)
     env.pop("WSGI_CONSOLE_NOTIFY_COMMAND", None)
     env.pop("WSGI_CONSOLE_NOTIFY_URL", None)
@@ -428,7 +430,7 @@ def console_run(data_dir: Path, *args: str, **kwargs: Any) -> subprocess.Popen[s
             "wsgi_console",
             "run",
             "-i",
-            str(DEMO_INV),
+            str(inventory),
             "--project-dir",
             str(PROJECT),
             "--data-dir",
@@ -482,6 +484,16 @@ def test_wsgi_console_run_refuses_what_the_setup_screen_refuses(data_dir: Path) 
     proc = console_run(data_dir, "--limit", "nosuchhost")
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2 and "no target host" in err, (out, err)
+    proc = console_run(data_dir, "--apply", inventory=PROD_INV)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "add --confirm production" in err, (out, err)
+    proc = console_run(data_dir, "--action", "switch_stack", "--sites", "hello,shop",
+                       "--stack", "nginx_gunicorn", "--limit", "edge")  # fmt: skip
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "no-op" in err, (out, err)
+    history = History(data_dir / "history.sqlite3")
+    assert history.list_runs() == []  # nothing refused was launched
+    history.close()
 
 
 async def test_a_console_follows_a_headless_run_and_sees_its_cancellation(
