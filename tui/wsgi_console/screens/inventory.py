@@ -58,6 +58,10 @@ class InventoryScreen(ConsoleScreen):
         self._scope: tuple[str, str] = ("all", "")
         self._group_matches: dict[str, set[str]] = {}
         self._host_sites: dict[str, list[Site]] = {}
+        self._shown_scope: tuple[object, ...] = ()
+        self._rebuilds = 0  # tree rebuilds (each with new matches)
+        self._order: dict[str, int] = {}
+        self._order_of: object = None
         self.inventory_changed()
 
     # -- notifications from the app ---------------------------------------------------
@@ -87,6 +91,7 @@ class InventoryScreen(ConsoleScreen):
         matches = inv.filter(text)
         self.filter_seconds = time.perf_counter() - started
         self.matches = matches
+        self._rebuilds += 1
         hosts: dict[str, list[Site]] = {}
         for rows in matches.values():
             for host, sites in rows:
@@ -233,9 +238,14 @@ class InventoryScreen(ConsoleScreen):
         )
         status.update("  │  ".join(parts))
 
-    def show_scope(self) -> None:
+    def show_scope(self, force: bool = False) -> None:
         """The sites table for the highlighted group or host, or for everything the filter
-        matches (the first screen: every site of the current scope)."""
+        matches (the first screen: every site of the current scope). Skipped when it already
+        shows that scope of these matches (a rebuilt tree highlights its first line again)."""
+        shown = (self._scope, self._rebuilds)
+        if shown == self._shown_scope and not force:
+            return
+        self._shown_scope = shown
         kind, name = self._scope
         if kind == "group":
             hosts = sorted(self._group_matches.get(name, set()), key=self._host_order().__getitem__)
@@ -247,7 +257,12 @@ class InventoryScreen(ConsoleScreen):
 
     def _host_order(self) -> dict[str, int]:
         inv = self.console.inventory
-        return {h: i for i, h in enumerate(inv.hosts)} if inv else {}
+        if inv is None:
+            return {}
+        if self._order_of is not inv:
+            self._order = {h: i for i, h in enumerate(inv.hosts)}
+            self._order_of = inv
+        return self._order
 
     def _matching_sites(self, host: str) -> list[Site]:
         """The sites of ``host`` the filter matches (all of them without a filter)."""
