@@ -7,6 +7,7 @@ and always removed on exit.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,7 +15,8 @@ from contextlib import contextmanager
 from typing import Any
 
 IMAGE = "wsgi-systemd:bookworm"
-NAME_PREFIX = "wsgi-tui-it-"
+# $WSGI_TUI_IT_PREFIX names the container otherwise (sessions sharing an engine keep apart).
+NAME_PREFIX = os.environ.get("WSGI_TUI_IT_PREFIX") or "wsgi-tui-it-"
 BOOT_TIMEOUT = 90  # seconds for systemd to finish booting
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wsgi_console.app import WsgiConsole
+from wsgi_console.deployed import DeployedRecord, HostState, StatusReading, save_reading
 from wsgi_console.events import RunAggregate
 from wsgi_console.history import History
 from wsgi_console.inventory import load_inventory
@@ -25,6 +26,8 @@ HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 BASE = Path("/tmp/wsgi-console-snapshot")
 SIZE = (130, 40)
+# The widths the console is laid out for (issue 15): the narrowest and a wide terminal.
+SIZES = {"130x40": SIZE, "100x30": (100, 30), "200x50": (200, 50)}
 FAILED_RUN = "20260105-093000-c0ffee"
 DEPLOY_RUN = "20260104-180000-d3ploy"
 CHECK_RUN = "20260104-175500-cafe01"
@@ -47,7 +50,39 @@ def prepare() -> tuple[Path, Path, Path]:
     shutil.copytree(FIXTURES / "project", project)
     data.mkdir(parents=True)
     seed_history(data, inventory, project)
+    seed_reading(data, inventory)
     return inventory, project, data
+
+
+def seed_reading(data: Path, inventory: Path) -> None:
+    """A reading of the hosts' deployed-state records: one current, one drifted, one host
+    without records, one host that did not answer."""
+
+    def record(site: str, stack: str, mode: str | None, release: str) -> DeployedRecord:
+        return DeployedRecord(
+            site=site,
+            state="present",
+            stack=stack,
+            mode=mode,
+            release=release,
+            deployed_at="2026-01-04T18:01:40Z",
+            deployed_by="ops@bastion",
+            run_id=DEPLOY_RUN,
+        )
+
+    reading = StatusReading(read_at=1767610000.0, status="failed")
+    reading.hosts["demo-web1"] = HostState(
+        "demo-web1",
+        {
+            "hello": record("hello", "apache_mod_wsgi", "daemon", "20260104-1801"),
+            "shop": record("shop", "nginx_gunicorn", None, "20260104-1801"),
+        },
+    )
+    reading.hosts["demo-web2"] = HostState(
+        "demo-web2", {"blog": record("blog", "nginx_gunicorn", None, "20251220-0900")}
+    )
+    reading.hosts["demo-edge1"] = HostState("demo-edge1", error="unreachable: no route to host")
+    save_reading(data, str(inventory.resolve()), reading)
 
 
 def seed_history(data: Path, inventory: Path, project: Path) -> None:
@@ -127,6 +162,7 @@ def seed_history(data: Path, inventory: Path, project: Path) -> None:
 def make_app(theme: str = "textual-dark") -> WsgiConsole:
     inventory, project, data = prepare()
     app = WsgiConsole(inventory, data_dir=data, project_dir=project, watch_inventory=False)
+    app.engine.run_by = "ops@bastion"  # the preview shows wsgi_run_by: not this machine's
     app._initial_theme = theme  # type: ignore[attr-defined]
     return app
 

@@ -6,6 +6,7 @@ import gc
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -359,7 +360,8 @@ def test_matrix_last_successful_deploys(tmp_path: Path) -> None:
     deploys = hist.last_deploys(str(DEMO_INV))
     assert deploys[("demo-web1", "hello")] == (200.0, "r1", "apache_mod_wsgi")
     assert ("demo-web2", "blog") not in deploys  # that host failed
-    hosts_, site_names, cells = build_matrix(inv, deploys)
+    matrix = build_matrix(inv, deploys)
+    site_names, cells = matrix.sites, matrix.cells
     assert site_names == ["hello", "shop", "blog"]
     assert cells[("demo-web1", "hello")].last_run == "r1"
     assert cells[("demo-web2", "blog")].last_deploy is None
@@ -391,7 +393,7 @@ def test_cli_parser() -> None:
 
 
 def test_gc_guard_freezes_survivors_only_while_runs_are_active() -> None:
-    guard = GcGuard(slow_pass=0.0)  # every full pass counts as slow
+    guard = GcGuard(slow_pass=0.0, hold=0.2)  # every full pass counts as slow
     frozen_before = gc.get_freeze_count()
     guard.install()
     try:
@@ -407,6 +409,10 @@ def test_gc_guard_freezes_survivors_only_while_runs_are_active() -> None:
         gc.collect()  # a "slow" full pass: its survivors are frozen too
         assert guard.freezes == 2
         guard.runs_over()
+        guard.tick()  # held a moment: the end of a run is not when to walk it all
+        assert guard.freezes == 2 and gc.get_freeze_count() > frozen_before
+        time.sleep(0.25)
+        guard.tick()
         assert guard.freezes == 0 and gc.get_freeze_count() == 0
     finally:
         guard.uninstall()

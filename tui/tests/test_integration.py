@@ -9,30 +9,46 @@ Why an apply and not a check run: on a fresh host a check run skips or fakes mos
 deployment, while an apply of one plain WSGI site (about 90 s: packages, Apache, mod_wsgi, the
 site) produces real ``changed`` results and handlers, and ends with a site that answers, so
 what the live view shows is compared with a playbook that really did something.
+
+Then, on the same target: the deployment matrix reads the deployed-state records from the host
+(playbooks/status.yml through ansible-runner), and a second apply is cancelled in the middle of
+its deploy play (the run, the host and the task in flight end up cancelled, the host is offered
+for "relaunch unfinished").
+
+Time budget: a run fails only when it stops making progress (no event for STALL_TIMEOUT
+seconds), not after a fixed time, so a slow machine gives a slow run, not a red one; RUN_LIMIT
+is only a last resort against a hung run.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from textual.widgets import DataTable, RadioButton, Static
+from textual.widgets import DataTable, Input, Static
 
 from wsgi_console.app import WsgiConsole
+from wsgi_console.runs import RunState
 from wsgi_console.screens.history import HistoryScreen
 from wsgi_console.screens.live import LiveScreen
+from wsgi_console.screens.matrix import MatrixScreen
 from wsgi_console.screens.run_setup import RunSetupScreen
+from wsgi_console.screens.widgets import MarkedRadioButton
 
 from .conftest import wait_for
 from .docker_target import docker_client, systemd_target
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "tui-it-target"
-RUN_TIMEOUT = 300  # seconds; the apply takes about 90 s on an idle 2-core machine
+STALL_TIMEOUT = 300  # seconds without any event: the run is stuck (the slowest task: apt)
+RUN_LIMIT = 3600  # seconds: a last resort (the apply takes about 90 s on an idle machine)
+RECORDS = "/var/lib/wsgi-deploy/sites"
 # The playbook_on_stats keys, in the order of the live view's Hosts columns.
 STATS_COLUMNS = {
     "ok": "ok",
@@ -96,6 +112,34 @@ def write_inventory(directory: Path, container_name: str) -> Path:
     return inventory
 
 
+async def wait_for_run(pilot: Any, state: RunState) -> None:
+    """Until the run ends; fails only if it stops making progress (see the module doc)."""
+    started = last_change = time.monotonic()
+    seen = -1
+    while state.finished is None:
+        count = state.aggregate.event_count
+        now = time.monotonic()
+        if count != seen:
+            seen, last_change = count, now
+        assert now - last_change < STALL_TIMEOUT, f"no event for {STALL_TIMEOUT} s:\n" + "\n".join(
+            state.aggregate.log[-30:]
+        )
+        assert now - started < RUN_LIMIT, f"run still going after {RUN_LIMIT} s"
+        await pilot.pause(0.2)
+
+
+async def launch_apply(pilot: Any, app: WsgiConsole) -> RunState:
+    await pilot.press("n")
+    await pilot.pause()
+    assert isinstance(app.screen, RunSetupScreen)
+    app.screen.query_one("#mode-apply", MarkedRadioButton).value = True
+    await pilot.pause()
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+    assert isinstance(app.screen, LiveScreen)
+    return app.runs[app.viewed_run or ""]
+
+
 def playbook_stats(events: Iterable[dict[str, Any]]) -> dict[str, list[int]]:
     """Per host, the playbook's own recap (its playbook_on_stats event), in STATS_COLUMNS order."""
     stats = [e["event_data"] for e in events if e.get("event") == "playbook_on_stats"]
@@ -122,18 +166,10 @@ async def test_apply_of_site_yml_from_the_app_against_a_real_target(
 
         # Run setup: the full site.yml on the one host, as an apply; launch.
         app.selected_targets[:] = [HOST]
-        await pilot.press("n")
-        await pilot.pause()
-        assert isinstance(app.screen, RunSetupScreen)
-        app.screen.query_one("#mode-apply", RadioButton).value = True
-        await pilot.pause()
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert isinstance(app.screen, LiveScreen)
-        run_id = app.viewed_run or ""
-        state = app.runs[run_id]
+        state = await launch_apply(pilot, app)
+        run_id = state.run_id
         assert state.spec.mode == "apply" and state.spec.playbook == "site.yml"
-        await wait_for(pilot, lambda: state.finished is not None, timeout=RUN_TIMEOUT)
+        await wait_for_run(pilot, state)
         await pilot.pause(0.3)
         log_tail = "\n".join(state.aggregate.log[-60:])
         assert state.status == "successful" and state.rc == 0, log_tail
@@ -169,10 +205,116 @@ async def test_apply_of_site_yml_from_the_app_against_a_real_target(
         runs = app.screen.query_one("#runs", DataTable)
         assert runs.row_count == 1
         assert "successful (1 hosts)" in " ".join(str(cell) for cell in runs.get_row_at(0))
+        # The playbooks got the run's id and operator (they record them on the host).
+        assert f'"wsgi_run_id":"{run_id}"' in record.command, record.command
 
-    # And the deployment is real: the site answers on the target.
-    answer = target.exec_run(
-        ["curl", "-sS", "-H", "Host: departamentos.centro.intranet", "http://127.0.0.1/test/"]
+        # And the deployment is real: the site answers on the target.
+        answer = target.exec_run(
+            ["curl", "-sS", "-H", "Host: departamentos.centro.intranet", "http://127.0.0.1/test/"]
+        )
+        body = answer.output.decode(errors="replace")
+        assert answer.exit_code == 0 and "Hello World!" in body, body
+        assert "SCRIPT_NAME=/test" in body, body
+
+        await check_matrix_reads_the_host(pilot, app, target, run_id)
+        await check_cancel_mid_apply(pilot, app)
+
+
+async def check_matrix_reads_the_host(
+    pilot: Any, app: WsgiConsole, target: Any, run_id: str
+) -> None:
+    """The matrix runs playbooks/status.yml on the target and shows its records.
+
+    A record for a site the inventory does not know is written into the container here (the
+    reading side is tested whether or not the playbooks already write records); hello's own
+    record, when the playbooks wrote one, must name the apply's run.
+    """
+    legacy = {
+        "schema": 1,
+        "site": "legacy",
+        "state": "present",
+        "stack": "apache_mod_wsgi",
+        "mode": "daemon",
+        "release": "20251101-0800",
+        "deployed_at": "2025-11-01T08:00:00Z",
+        "deployed_by": "ops@old-controller",
+        "run_id": "20251101-080000-0ld0ld",
+        "a_key_from_the_future": [1, 2, 3],
+    }
+    script = (
+        f"mkdir -p {RECORDS} && cat > {RECORDS}/legacy.json && chmod 0644 {RECORDS}/legacy.json"
     )
-    body = answer.output.decode(errors="replace")
-    assert answer.exit_code == 0 and "Hello World!" in body and "SCRIPT_NAME=/test" in body, body
+    wrote = target.exec_run(["sh", "-c", f"echo '{json.dumps(legacy)}' | ({script})"])
+    assert wrote.exit_code == 0, wrote.output
+    await pilot.press("m")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, MatrixScreen)
+    await pilot.press("r")
+    await pilot.pause()
+    await wait_for(pilot, lambda: not screen.reading_in_progress, timeout=STALL_TIMEOUT)
+    await pilot.pause(0.3)
+    reading = screen.reading
+    assert reading is not None and reading.error is None, reading and reading.error
+    host = reading.hosts[HOST]
+    assert host.error is None, host.error
+    assert host.records["legacy"].release == "20251101-0800"
+    assert host.records["legacy"].deployed_by == "ops@old-controller"
+    table = screen.query_one("#matrix", DataTable)
+    row = [str(cell) for cell in table.get_row(HOST)]
+    columns = [str(c.label) for c in table.ordered_columns]
+    legacy_cell = row[columns.index("legacy")]
+    assert "20251101-0800" in legacy_cell and "≠ not in the inventory" in legacy_cell, row
+    hello_cell = row[columns.index("hello")]
+    hello = host.records.get("hello")
+    if hello is not None:  # the playbooks write records: it names this console's run
+        assert hello.run_id == run_id and hello.stack == "apache_mod_wsgi", hello
+        assert "≠" not in hello_cell, hello_cell
+    else:  # not yet: the matrix says the host has no record of it
+        assert "≠ not on the host (no record)" in hello_cell, hello_cell
+    info = str(screen.query_one("#matrix-info", Static).render())
+    assert "1/1 answered" in info, info
+
+
+async def check_cancel_mid_apply(pilot: Any, app: WsgiConsole) -> None:
+    """A second apply, cancelled while its deploy play runs: closed off as cancelled."""
+    state = await launch_apply(pilot, app)
+
+    def deploying() -> bool:
+        agg = state.aggregate
+        for task in agg.tasks.values():
+            play = agg.plays.get(task.play_key)
+            if play is not None and play.name.startswith("Deploy") and task.results:
+                return True
+        assert state.finished is None, "the apply ended before its deploy play was reached"
+        return False
+
+    await wait_for(pilot, deploying, timeout=STALL_TIMEOUT)
+    in_flight = {t.key for t in state.aggregate.tasks.values() if "running" in t.counts()}
+    asked = time.monotonic()
+    await pilot.press("c")
+    await wait_for(pilot, lambda: state.finished is not None, timeout=60)
+    took = time.monotonic() - asked
+    await pilot.pause(0.3)
+    assert state.status == "canceled", state.status
+    assert took < 30, f"the cancel took {took:.1f} s"
+    agg = state.aggregate
+    assert agg.closed == "cancelled" and agg.stats is None
+    assert agg.host_outcome(HOST) == "cancelled"
+    for key in in_flight:  # the task in flight when c was pressed, if it was still running
+        result = agg.tasks[key].results[HOST]
+        assert result.status != "running", (agg.tasks[key].name, result.status)
+    await pilot.press("2")
+    hosts = app.screen.query_one("#hosts", DataTable)
+    await wait_for(pilot, lambda: hosts.row_count == 1, timeout=10)
+    assert str(hosts.get_row(HOST)[1]) == "⊘ cancelled"
+    record = app.history.get_run(state.run_id)
+    assert record is not None and record.status == "canceled"
+    assert record.outcomes == {HOST: "cancelled"} and record.unfinished_hosts() == [HOST]
+    assert "1/1 hosts unfinished" in record.result
+    await pilot.press("u")
+    await pilot.pause()
+    assert isinstance(app.screen, RunSetupScreen)
+    assert app.screen.query_one("#targets", Input).value == HOST
+    await pilot.press("escape")
+    await pilot.pause()

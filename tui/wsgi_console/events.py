@@ -36,10 +36,17 @@ INCLUDE_ACTIONS = {
     "ansible.legacy.include_role",
 }
 
+# How a run that did not end by itself leaves its hosts and the task in flight.
+CANCELLED = "cancelled"
+INTERRUPTED = "interrupted"
+UNFINISHED_OUTCOMES = (CANCELLED, INTERRUPTED, "failed", "unreachable")
+
 # Display order of statuses, worst first.
 STATUS_ORDER = (
     "failed",
     "unreachable",
+    CANCELLED,
+    INTERRUPTED,
     "running",
     "changed",
     "rescued",
@@ -207,6 +214,8 @@ class RunAggregate:
         self.event_count = 0
         self.errors: list[str] = []
         self.no_hosts_matched = False
+        # Set by close_off when the run ended without its recap (cancelled, interrupted).
+        self.closed: str | None = None
         self._current_play = ""
         self._pending_failure: dict[str, tuple[str, str]] = {}
         # Incremental display support.
@@ -404,7 +413,39 @@ class RunAggregate:
             self.hosts.setdefault(host, HostTotals())
         self.dirty_summary = True
 
+    def close_off(self, reason: str) -> None:
+        """The run ended without its ``playbook_on_stats`` (``reason``: cancelled or
+        interrupted): the task results still in flight take ``reason`` as their status, and no
+        host counts as having completed the run. A run that has its recap is left as it is."""
+        if self.stats is not None or self.closed is not None:
+            return
+        self.closed = reason
+        for task in self.tasks.values():
+            if task.results and task._counts.get("running"):
+                for host, result in task.results.items():
+                    if result.status == "running":
+                        task.set_result(host, reason)
+                self.dirty_tasks.add(task.key)
+        self.dirty_hosts.update(self.hosts)
+        self.dirty_summary = True
+
     # -- queries ----------------------------------------------------------------------
+    def host_outcome(self, host: str) -> str:
+        """How ``host`` ended the run: failed/unreachable, cancelled/interrupted (it did not
+        complete the run), or its worst result (changed, ok, skipped) once completed."""
+        totals = self.summary().get(host) or self.hosts.get(host) or HostTotals()
+        if totals.failed:
+            return "failed"
+        if totals.unreachable:
+            return "unreachable"
+        if self.closed:
+            return self.closed
+        return totals.worst
+
+    def unfinished_hosts(self) -> list[str]:
+        """Hosts that did not complete the run (what "relaunch unfinished" targets)."""
+        return sorted(h for h in self.summary() if self.host_outcome(h) in UNFINISHED_OUTCOMES)
+
     def summary(self) -> dict[str, HostTotals]:
         """Per-host totals: the playbook's own stats once known, the derived ones until then."""
         return self.stats if self.stats is not None else self.hosts

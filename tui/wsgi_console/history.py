@@ -6,16 +6,18 @@ import getpass
 import json
 import os
 import queue
+import socket
 import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from .events import HostTotals, RunAggregate
+from .events import UNFINISHED_OUTCOMES, HostTotals, RunAggregate
 from .redact import Redactor
 from .runspec import RunSpec
 
@@ -36,7 +38,9 @@ CREATE TABLE IF NOT EXISTS runs (
     rc INTEGER,
     event_count INTEGER NOT NULL DEFAULT 0,
     parent_id TEXT,
-    note TEXT NOT NULL DEFAULT ''
+    note TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT '',
+    target_hosts TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS events (
     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -50,6 +54,7 @@ CREATE TABLE IF NOT EXISTS host_results (
     ok INTEGER NOT NULL, changed INTEGER NOT NULL, failed INTEGER NOT NULL,
     unreachable INTEGER NOT NULL, skipped INTEGER NOT NULL,
     rescued INTEGER NOT NULL, ignored INTEGER NOT NULL,
+    outcome TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (run_id, host)
 );
 CREATE TABLE IF NOT EXISTS run_sites (
@@ -61,6 +66,18 @@ CREATE TABLE IF NOT EXISTS run_sites (
 );
 CREATE INDEX IF NOT EXISTS runs_started ON runs(started);
 """
+
+# Columns added after the first release: (table, column, declaration) added when missing.
+MIGRATIONS = (
+    ("runs", "owner", "TEXT NOT NULL DEFAULT ''"),
+    ("runs", "target_hosts", "TEXT NOT NULL DEFAULT '[]'"),
+    ("host_results", "outcome", "TEXT NOT NULL DEFAULT ''"),
+)
+RUN_COLUMNS = (
+    "id, started, finished, user, inventory, inventory_name, action, mode, targets, spec_json,"
+    " command, status, rc, event_count, parent_id, note, owner, target_hosts"
+)
+LIVE_STATUSES = ("running", "starting")
 
 DEPLOY_ACTIONS = ("site", "deploy_sites", "switch_stack")
 YIELD_EVERY = 100  # events serialised between two offers of the GIL to other threads
@@ -84,12 +101,23 @@ class RunRecord:
     event_count: int
     parent_id: str | None
     note: str = ""
+    owner: str = ""
+    target_hosts: list[str] = field(default_factory=list)
     hosts: dict[str, HostTotals] = field(default_factory=dict)
+    outcomes: dict[str, str] = field(default_factory=dict)  # host → its outcome (see events)
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_STATUSES
 
     @property
     def result(self) -> str:
-        if self.status in ("running", "starting"):
+        if self.live:
             return "running"
+        unfinished = self.unfinished_hosts()
+        total = len(set(self.hosts) | set(self.target_hosts))
+        if self.status in ("canceled", "interrupted", "error") and unfinished:
+            return f"{self.status} ({len(unfinished)}/{total} hosts unfinished)"
         if not self.hosts:
             return self.status
         failed = sum(1 for t in self.hosts.values() if t.failed or t.unreachable)
@@ -99,6 +127,17 @@ class RunRecord:
 
     def failed_hosts(self) -> list[str]:
         return sorted(h for h, t in self.hosts.items() if t.failed or t.unreachable)
+
+    def unfinished_hosts(self) -> list[str]:
+        """Hosts that did not complete the run: failed or unreachable, cut short by a cancel or
+        an interruption, or targeted and never reached."""
+        out = set(self.failed_hosts())
+        out |= {h for h, outcome in self.outcomes.items() if outcome in UNFINISHED_OUTCOMES}
+        if self.status != "successful" or not self.hosts:
+            out |= {h for h in self.target_hosts if h not in self.hosts}
+        if self.status in ("canceled", "interrupted", "error") and not self.outcomes:
+            out |= set(self.hosts)  # stored before outcomes existed: nothing completed
+        return sorted(out)
 
 
 def new_run_id() -> str:
@@ -112,6 +151,88 @@ def current_user() -> str:
         return os.environ.get("USER", "unknown")
 
 
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def process_start(pid: int) -> str:
+    """The start time of process ``pid`` (clock ticks since boot), "" if it does not exist.
+
+    With the pid and the boot id it names one process for good: a pid reused later by another
+    process has another start time.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
+        return stat.rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The process (and console instance in it) that owns a run: it alone writes the run."""
+
+    host: str
+    boot: str
+    pid: int
+    start: str
+    instance: str
+
+    @classmethod
+    def current(cls) -> Owner:
+        pid = os.getpid()
+        return cls(socket.gethostname(), _boot_id(), pid, process_start(pid), uuid.uuid4().hex[:8])
+
+    def encode(self) -> str:
+        return json.dumps(
+            {
+                "host": self.host,
+                "boot": self.boot,
+                "pid": self.pid,
+                "start": self.start,
+                "instance": self.instance,
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def decode(cls, text: str) -> Owner | None:
+        try:
+            data = json.loads(text)
+            return cls(
+                str(data["host"]),
+                str(data["boot"]),
+                int(data["pid"]),
+                str(data["start"]),
+                str(data.get("instance", "")),
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def alive(self) -> bool | None:
+        """Is the owning process still running? None when that cannot be known from here (the
+        run belongs to another machine sharing the data directory)."""
+        if self.host != socket.gethostname():
+            return None
+        if self.boot and self.boot != _boot_id():
+            return False
+        if not self.start:  # no /proc here: the pid alone (a reused pid reads as alive)
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return False
+            except PermissionError:
+                return True
+            return True
+        return process_start(self.pid) == self.start
+
+    def describe(self) -> str:
+        return f"pid {self.pid} on {self.host}"
+
+
 class History:
     """Thread-safe access to the history database."""
 
@@ -120,10 +241,19 @@ class History:
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        # Several consoles (and `wsgi-console run`) may share a data directory: wait for the
+        # other writers' short transactions rather than fail.
+        self._db = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=30
+        )
+        self._db.execute("PRAGMA busy_timeout = 30000")
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.executescript(SCHEMA)
+        for table, column, declaration in MIGRATIONS:
+            columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
         if str(path) != ":memory:":
             os.chmod(self.path, 0o600)
 
@@ -144,14 +274,16 @@ class History:
         note: str = "",
         user: str | None = None,
         started: float | None = None,
+        owner: Owner | None = None,
+        target_hosts: list[str] | None = None,
     ) -> None:
         spec_json = json.dumps(spec.to_dict(redactor), sort_keys=True)
         with self._lock:
             self._db.execute("BEGIN")
             self._db.execute(
                 "INSERT INTO runs (id, started, user, inventory, inventory_name, action, mode,"
-                " targets, spec_json, command, status, parent_id, note)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+                " targets, spec_json, command, status, parent_id, note, owner, target_hosts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
                 (
                     run_id,
                     started if started is not None else time.time(),
@@ -165,6 +297,8 @@ class History:
                     redactor.text(command),
                     parent_id,
                     note,
+                    owner.encode() if owner else "",
+                    json.dumps(target_hosts or []),
                 ),
             )
             for host, host_sites in (sites or {}).items():
@@ -216,7 +350,8 @@ class History:
             )
             self._db.execute("DELETE FROM host_results WHERE run_id=?", (run_id,))
             self._db.executemany(
-                "INSERT INTO host_results VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO host_results (run_id, host, ok, changed, failed, unreachable,"
+                " skipped, rescued, ignored, outcome) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         run_id,
@@ -228,19 +363,55 @@ class History:
                         t.skipped,
                         t.rescued,
                         t.ignored,
+                        aggregate.host_outcome(host),
                     )
                     for host, t in aggregate.summary().items()
                 ],
             )
             self._db.execute("COMMIT")
 
-    def mark_interrupted(self) -> int:
-        """Runs left 'running' by a previous process that died."""
+    def orphaned_runs(self) -> list[str]:
+        """Runs still marked live whose owning process is gone (it died, or the machine
+        rebooted). Runs of a live process, this one's included, are not orphans: another
+        console can follow them; runs owned on another machine cannot be judged from here."""
         with self._lock:
-            cur = self._db.execute(
-                "UPDATE runs SET status='interrupted' WHERE status IN ('running', 'starting')"
-            )
-            return cur.rowcount
+            rows = self._db.execute(
+                "SELECT id, owner FROM runs WHERE status IN ('running', 'starting')"
+            ).fetchall()
+        out: list[str] = []
+        for run_id, encoded in rows:
+            owner = Owner.decode(encoded) if encoded else None
+            if owner is None or owner.alive() is False:
+                out.append(run_id)
+        return out
+
+    def mark_interrupted(self, run_ids: list[str] | None = None) -> int:
+        """Close off runs whose owner died: status 'interrupted', the events replayed so that
+        each host's results (and the task that was in flight) are stored as interrupted."""
+        done = 0
+        for run_id in self.orphaned_runs() if run_ids is None else run_ids:
+            record = self.get_run(run_id)
+            if record is None or not record.live:
+                continue
+            aggregate = RunAggregate()
+            aggregate.add_many(self.iter_events(run_id))
+            aggregate.close_off("interrupted")
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT max(json_extract(data, '$.created')) FROM events WHERE run_id=?",
+                    (run_id,),
+                ).fetchone()
+            finished = _parse_created(row[0] if row else None) or time.time()
+            # Only if it is still live: its owner may have finished it meanwhile.
+            with self._lock:
+                current = self._db.execute(
+                    "SELECT status FROM runs WHERE id=?", (run_id,)
+                ).fetchone()
+            if current is None or current[0] not in LIVE_STATUSES:
+                continue
+            self.finish_run(run_id, "interrupted", None, aggregate, finished=finished)
+            done += 1
+        return done
 
     # -- reading ----------------------------------------------------------------------
     def _record(self, row: sqlite3.Row | tuple[Any, ...]) -> RunRecord:
@@ -261,7 +432,13 @@ class History:
             event_count,
             parent_id,
             note,
+            owner,
+            target_hosts,
         ) = row
+        try:
+            targets_list = [str(h) for h in json.loads(target_hosts or "[]")]
+        except ValueError:
+            targets_list = []
         return RunRecord(
             id=rid,
             started=started,
@@ -279,43 +456,60 @@ class History:
             event_count=event_count,
             parent_id=parent_id,
             note=note,
+            owner=owner,
+            target_hosts=targets_list,
         )
 
-    def _hosts(self, run_ids: list[str]) -> dict[str, dict[str, HostTotals]]:
+    def _hosts(
+        self, run_ids: list[str]
+    ) -> tuple[dict[str, dict[str, HostTotals]], dict[str, dict[str, str]]]:
         out: dict[str, dict[str, HostTotals]] = {rid: {} for rid in run_ids}
+        outcomes: dict[str, dict[str, str]] = {rid: {} for rid in run_ids}
         if not run_ids:
-            return out
+            return out, outcomes
         marks = ",".join("?" * len(run_ids))
         with self._lock:
             rows = self._db.execute(
-                f"SELECT * FROM host_results WHERE run_id IN ({marks})", run_ids
+                "SELECT run_id, host, ok, changed, failed, unreachable, skipped, rescued,"
+                f" ignored, outcome FROM host_results WHERE run_id IN ({marks})",
+                run_ids,
             ).fetchall()
-        for rid, host, *counts in rows:
+        for rid, host, *counts, outcome in rows:
             out[rid][host] = HostTotals(*counts)
-        return out
+            if outcome:
+                outcomes[rid][host] = outcome
+        return out, outcomes
 
     def list_runs(self, limit: int = 500) -> list[RunRecord]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT * FROM runs ORDER BY started DESC LIMIT ?", (limit,)
+                f"SELECT {RUN_COLUMNS} FROM runs ORDER BY started DESC LIMIT ?", (limit,)
             ).fetchall()
         records = [self._record(r) for r in rows]
-        hosts = self._hosts([r.id for r in records])
+        hosts, outcomes = self._hosts([r.id for r in records])
         for record in records:
             record.hosts = hosts[record.id]
+            record.outcomes = outcomes[record.id]
         return records
 
     def get_run(self, run_id: str) -> RunRecord | None:
         with self._lock:
-            row = self._db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+            row = self._db.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs WHERE id=?", (run_id,)
+            ).fetchone()
         if row is None:
             return None
         record = self._record(row)
-        record.hosts = self._hosts([run_id])[run_id]
+        hosts, outcomes = self._hosts([run_id])
+        record.hosts = hosts[run_id]
+        record.outcomes = outcomes[run_id]
         return record
 
-    def iter_events(self, run_id: str, batch: int = 2000) -> Iterator[dict[str, Any]]:
-        last = -1
+    def iter_events(
+        self, run_id: str, batch: int = 2000, after: int = -1
+    ) -> Iterator[dict[str, Any]]:
+        """The stored events of a run, in order (those with a sequence number > ``after``)."""
+        last = after
         while True:
             with self._lock:
                 rows = self._db.execute(
@@ -346,6 +540,21 @@ class History:
         for host, site, stack, finished, rid in rows:
             out[(host, site)] = (finished, rid, stack)
         return out
+
+
+def _parse_created(value: Any) -> float | None:
+    """An event's ``created`` (ISO 8601, UTC, from ansible-runner) as a timestamp."""
+    if not isinstance(value, str) or not value:
+        return None
+    from datetime import datetime
+
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
 
 
 class HistoryWriter:

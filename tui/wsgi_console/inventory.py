@@ -13,6 +13,7 @@ import os
 import subprocess
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from .redact import Redactor, collect_secret_values, is_secret_key
 
 DEFAULT_STACK = "apache_mod_wsgi"
 TARGET_GROUP = "wsgi_servers"
+# The mod_wsgi mode a site gets when it sets none (the roles' default); Gunicorn has no mode.
+DEFAULT_MODES = {"apache_mod_wsgi": "daemon"}
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,32 @@ class Site:
     env_keys: tuple[str, ...] = ()
     secret_keys: tuple[str, ...] = ()
 
+    @property
+    def resolved_mode(self) -> str:
+        """The mode the site runs in: its mod_wsgi mode, else the stack's default ("daemon"
+        for Apache + mod_wsgi); "" on a stack without modes (Nginx + Gunicorn)."""
+        if self.stack not in DEFAULT_MODES:
+            return ""
+        return self.mode or DEFAULT_MODES[self.stack]
+
+    @cached_property
+    def haystack(self) -> str:
+        """What the filter searches (lower case)."""
+        return " ".join(
+            (
+                self.name,
+                self.domain,
+                *self.aliases,
+                self.path,
+                self.stack,
+                self.kind,
+                self.resolved_mode,
+                self.state,
+            )
+        ).lower()
+
     def matches(self, needle: str) -> bool:
-        hay = " ".join((self.name, self.domain, *self.aliases, self.path, self.stack, self.kind))
-        return needle in hay.lower()
+        return needle in self.haystack
 
 
 @dataclass
@@ -77,6 +103,9 @@ class Inventory:
     warnings: list[str] = field(default_factory=list)
     secret_values: set[str] = field(default_factory=set)
     load_seconds: float = 0.0
+    # A model read back from the cache (see load_cached_inventory): good for browsing, but it
+    # has no secret values to redact with, so nothing is launched until the fresh one is in.
+    from_cache: bool = False
 
     @property
     def ok(self) -> bool:
@@ -168,6 +197,13 @@ class Inventory:
         return [h for h in base if h in limited]
 
     # -- filtering --------------------------------------------------------------------
+    def prepare_filter(self) -> None:
+        """Build what the filter searches once, where the model is built (a worker thread),
+        not at the first keystroke."""
+        for host in self.hosts.values():
+            for site in host.sites:
+                _ = site.haystack
+
     def filter(self, text: str) -> dict[str, list[tuple[str, list[Site]]]]:
         """Groups → hosts → sites matching ``text`` (every word must match somewhere)."""
         words = [w for w in text.lower().split() if w]
@@ -301,6 +337,7 @@ def parse_inventory_json(data: dict[str, Any], source: str) -> Inventory:
     redactor = Redactor(secrets)
     for host in inv.hosts.values():
         host.vars = redactor.data(host.vars)
+    inv.prepare_filter()
     return inv
 
 
@@ -342,6 +379,92 @@ def load_inventory(
         return Inventory(source=source, errors=[f"ansible-inventory output is not JSON: {exc}"])
     inv = parse_inventory_json(data, source)
     inv.warnings.extend(line for line in stderr_lines if "WARNING" in line)
+    inv.load_seconds = time.perf_counter() - started
+    return inv
+
+
+CACHE_VERSION = 2
+# The host vars the cached model keeps (what the screens show); the rest comes with the fresh
+# model a few seconds later.
+CACHED_VARS = ("ansible_host", "ansible_connection", "ansible_user", "wsgi_default_stack")
+
+
+def _cache_file(cache_dir: Path, source: str) -> Path:
+    import hashlib
+
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    return cache_dir / f"inventory-{digest}.json"
+
+
+def save_inventory_cache(
+    inventory: Inventory, cache_dir: str | Path, signature: tuple[Any, ...]
+) -> None:
+    """Keep the parsed model (host vars already redacted; no secret value) for the next start."""
+    if not inventory.ok:
+        return
+    from dataclasses import asdict
+
+    cache = Path(cache_dir)
+    cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data = {
+        "version": CACHE_VERSION,
+        "source": inventory.source,
+        "signature": [list(item) for item in signature],
+        "environment": inventory.environment,
+        "warnings": inventory.warnings,
+        "groups": [asdict(g) for g in inventory.groups.values()],
+        "hosts": [
+            {
+                **asdict(h),
+                "vars": {k: h.vars[k] for k in CACHED_VARS if k in h.vars},
+            }
+            for h in inventory.hosts.values()
+        ],
+    }
+    path = _cache_file(cache, inventory.source)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, separators=(",", ":"))
+    tmp.replace(path)
+
+
+def load_cached_inventory(
+    source: str | Path, cache_dir: str | Path, signature: tuple[Any, ...] | None = None
+) -> Inventory | None:
+    """The cached model of ``source`` if its files did not change since (else None)."""
+    source = str(source)
+    started = time.perf_counter()
+    signature = inventory_signature(source) if signature is None else signature
+    try:
+        with open(_cache_file(Path(cache_dir), source), encoding="utf-8") as fh:
+            data = json.load(fh)
+        if data.get("version") != CACHE_VERSION or data.get("source") != source:
+            return None
+        if [list(item) for item in signature] != data.get("signature"):
+            return None
+        inv = Inventory(source=source, environment=data.get("environment"), from_cache=True)
+        inv.warnings = list(data.get("warnings") or [])
+        for g in data["groups"]:
+            inv.groups[g["name"]] = Group(g["name"], list(g["children"]), list(g["hosts"]))
+        for h in data["hosts"]:
+            sites = [
+                Site(
+                    **{
+                        **site,
+                        "aliases": tuple(site["aliases"]),
+                        "env_keys": tuple(site["env_keys"]),
+                        "secret_keys": tuple(site["secret_keys"]),
+                    }
+                )
+                for site in h["sites"]
+            ]
+            inv.hosts[h["name"]] = Host(
+                h["name"], list(h["groups"]), dict(h["vars"]), sites, list(h["site_errors"])
+            )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    inv.prepare_filter()
     inv.load_seconds = time.perf_counter() - started
     return inv
 

@@ -1,9 +1,16 @@
-"""The deployment matrix: host × site → stack and last successful deploy (from history)."""
+"""The deployment matrix: host × site → what the inventory says, what the host says (its
+deployed-state record, read by playbooks/status.yml) and the console's own last deploy.
+
+Drift is what differs between the inventory and the host: another stack or mode on the host, a
+site the inventory wants present that the host has no record of, a site the inventory marks
+absent (or does not list) that the host still serves.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .deployed import DeployedRecord, StatusReading
 from .inventory import Inventory
 from .runspec import Action, RunSpec
 
@@ -12,16 +19,53 @@ from .runspec import Action, RunSpec
 class MatrixCell:
     host: str
     site: str
-    stack: str
+    stack: str  # the inventory's ("" for a site only the host knows)
     state: str
+    mode: str = ""  # the inventory's resolved mode
     last_deploy: float | None = None
     last_run: str | None = None
     deployed_stack: str | None = None
+    record: DeployedRecord | None = None  # the host's record (None: none, or not read)
+    read: bool = False  # the host answered the last reading
+    host_error: str | None = None
 
     @property
     def drift(self) -> bool:
-        """The inventory's stack differs from the one last deployed."""
-        return self.deployed_stack is not None and self.deployed_stack != self.stack
+        return bool(self.drifts)
+
+    @property
+    def drifts(self) -> list[str]:
+        """What differs between the inventory and the host (or, never read, the last deploy
+        recorded here)."""
+        out: list[str] = []
+        if self.read:
+            rec = self.record
+            wanted = self.state == "present" and bool(self.stack)
+            if rec is None:
+                if wanted:
+                    out.append("not on the host (no record)")
+                return out
+            if rec.error:
+                return [f"unreadable record: {rec.error}"]
+            if not self.stack:
+                return ["not in the inventory"]
+            if self.state == "absent":
+                return ["absent, still on the host"]
+            if rec.stack and rec.stack != self.stack:
+                out.append(f"host runs {rec.stack}")
+            if rec.mode and self.mode and rec.mode != self.mode:
+                out.append(f"host mode {rec.mode}")
+            return out
+        if self.deployed_stack is not None and self.deployed_stack != self.stack:
+            out.append(f"last deployed as {self.deployed_stack}")
+        return out
+
+
+@dataclass
+class Matrix:
+    hosts: list[str]
+    sites: list[str]
+    cells: dict[tuple[str, str], MatrixCell] = field(default_factory=dict)
 
 
 def sites_for_run(
@@ -50,13 +94,21 @@ def sites_for_run(
 
 
 def build_matrix(
-    inventory: Inventory, last_deploys: dict[tuple[str, str], tuple[float, str, str]]
-) -> tuple[list[str], list[str], dict[tuple[str, str], MatrixCell]]:
-    """(hosts, sites, cells) for every host that serves at least one site."""
-    hosts = [h for h, entry in inventory.hosts.items() if entry.sites]
+    inventory: Inventory,
+    last_deploys: dict[tuple[str, str], tuple[float, str, str]],
+    reading: StatusReading | None = None,
+) -> Matrix:
+    """Every host that serves (or, per its records, still has) at least one site."""
+    hosts = [
+        h
+        for h, entry in inventory.hosts.items()
+        if entry.sites or (reading is not None and reading.record_sites(h))
+    ]
     sites = inventory.site_names(hosts)
     cells: dict[tuple[str, str], MatrixCell] = {}
     for host in hosts:
+        state = reading.hosts.get(host) if reading is not None else None
+        read = state is not None and state.error is None
         for site in inventory.hosts[host].sites:
             deployed = last_deploys.get((host, site.name))
             cells[(host, site.name)] = MatrixCell(
@@ -64,8 +116,21 @@ def build_matrix(
                 site=site.name,
                 stack=site.stack,
                 state=site.state,
+                mode=site.resolved_mode,
                 last_deploy=deployed[0] if deployed else None,
                 last_run=deployed[1] if deployed else None,
                 deployed_stack=deployed[2] if deployed else None,
+                record=state.records.get(site.name) if state is not None else None,
+                read=read,
+                host_error=state.error if state is not None else None,
             )
-    return hosts, sites, cells
+        if state is not None:
+            for name, record in state.records.items():
+                if (host, name) in cells:
+                    continue
+                if name not in sites:
+                    sites.append(name)
+                cells[(host, name)] = MatrixCell(
+                    host=host, site=name, stack="", state="", record=record, read=read
+                )
+    return Matrix(hosts, sites, cells)

@@ -41,10 +41,26 @@ def subprocess_path() -> str:
     return os.pathsep.join(parts)
 
 
-def find_project_dir(inventory: Path) -> Path:
-    """The collection root: the first parent of the inventory holding ``site.yml``."""
+def find_project_dir(inventory: Path) -> Path | None:
+    """The collection root: the first parent of the inventory holding ``site.yml`` (None when
+    there is none: the caller says so, rather than guess the current directory)."""
     start = inventory.resolve()
     for candidate in [start, *start.parents]:
         if (candidate / "site.yml").is_file():
             return candidate
-    return Path.cwd()
+    return None
+
+
+def project_problems(project: Path) -> list[str]:
+    """What makes ``project`` unusable as the collection root (empty when it is usable)."""
+    from .runspec import ACTION_PLAYBOOKS
+
+    if not project.is_dir():
+        return [f"project directory {project} does not exist"]
+    missing = sorted({p for p in ACTION_PLAYBOOKS.values() if not (project / p).is_file()})
+    if "site.yml" in missing:
+        return [
+            f"{project} is not the collection's root: it has no site.yml "
+            "(start with --project-dir DIR)"
+        ]
+    return [f"{project}: playbook {p} is missing" for p in missing]

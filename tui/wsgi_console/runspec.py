@@ -20,6 +20,7 @@ class Action(StrEnum):
     REMOVE_SITE = "remove_site"
     SWITCH_STACK = "switch_stack"
     PREFLIGHT = "preflight"
+    STATUS = "status"  # read-only: the deployed-state records (the matrix reads them)
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -29,6 +30,9 @@ ACTION_LABELS: dict[Action, str] = {
     Action.SWITCH_STACK: "Switch sites to another stack",
     Action.PREFLIGHT: "Preflight checks only",
 }
+# Actions an operator launches from the run setup (STATUS is the matrix's own reading).
+LAUNCH_ACTIONS = tuple(ACTION_LABELS)
+ACTION_LABELS[Action.STATUS] = "Read the deployed state"
 
 ACTION_PLAYBOOKS: dict[Action, str] = {
     Action.SITE: "site.yml",
@@ -36,6 +40,7 @@ ACTION_PLAYBOOKS: dict[Action, str] = {
     Action.REMOVE_SITE: "playbooks/remove_site.yml",
     Action.SWITCH_STACK: "site.yml",
     Action.PREFLIGHT: "playbooks/preflight.yml",
+    Action.STATUS: "playbooks/status.yml",
 }
 
 STACKS: tuple[str, ...] = ("apache_mod_wsgi", "nginx_gunicorn")
@@ -64,6 +69,11 @@ class RunSpec:
     stack: str | None = None
     extra_vars: dict[str, Any] = field(default_factory=dict)
     forks: int | None = None
+    # Who runs it and as which run: passed to the playbooks (``wsgi_run_id``, ``wsgi_run_by``),
+    # which record them in each site's deployed-state record. Set at launch (for_run), never
+    # stored with the spec (a relaunch is a new run).
+    run_id: str = ""
+    run_by: str = ""
 
     # -- derived values ---------------------------------------------------------------
     @property
@@ -118,6 +128,10 @@ class RunSpec:
     def all_extra_vars(self) -> dict[str, Any]:
         merged = dict(self.extra_vars)
         merged.update(self.action_vars())
+        if self.run_id:
+            merged["wsgi_run_id"] = self.run_id
+        if self.run_by:
+            merged["wsgi_run_by"] = self.run_by
         return merged
 
     def cmdline_args(self) -> list[str]:
@@ -194,9 +208,13 @@ class RunSpec:
     def with_targets(self, targets: list[str] | tuple[str, ...]) -> RunSpec:
         return replace(self, targets=tuple(targets))
 
+    def for_run(self, run_id: str, run_by: str) -> RunSpec:
+        return replace(self, run_id=run_id, run_by=run_by)
+
     # -- persistence ------------------------------------------------------------------
     def to_dict(self, redactor: Redactor | None = None) -> dict[str, Any]:
         data = asdict(self)
+        del data["run_id"], data["run_by"]
         data["action"] = self.action.value
         data["extra_vars"] = (redactor or Redactor()).data(self.extra_vars)
         return data

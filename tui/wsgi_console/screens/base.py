@@ -22,6 +22,8 @@ STATUS_STYLE = {
     "rescued": "blue",
     "ignored": "dim",
     "running": "bold",
+    "cancelled": "bold red",
+    "interrupted": "bold red",
 }
 STATUS_GLYPH = {
     "ok": "✔ ok",
@@ -32,6 +34,8 @@ STATUS_GLYPH = {
     "rescued": "↺ rescued",
     "ignored": "✔ ignored",
     "running": "… running",
+    "cancelled": "⊘ cancelled",
+    "interrupted": "⊘ interrupted",
 }
 
 

@@ -16,9 +16,11 @@ class HistoryScreen(ConsoleScreen):
         Binding("enter", "replay", "Replay", show=True),
         Binding("v", "replay", "Replay", show=False),
         Binding("r", "relaunch", "Relaunch"),
-        Binding("f", "relaunch_failed", "Relaunch failed"),
+        Binding("f", "relaunch_failed", "Failed hosts"),
+        Binding("u", "relaunch_unfinished", "Unfinished hosts"),
         Binding("a", "apply", "Check→apply"),
-        Binding("R", "refresh", "Refresh"),
+        Binding("e", "export", "Export"),
+        Binding("R", "refresh", "Refresh", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -26,7 +28,7 @@ class HistoryScreen(ConsoleScreen):
         yield Static("", id="history-info")
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield Static("", id="history-command")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -104,11 +106,22 @@ class HistoryScreen(ConsoleScreen):
         if record is not None:
             self.console.relaunch(record, failed_only=True)
 
+    def action_relaunch_unfinished(self) -> None:
+        record = self.selected()
+        if record is not None:
+            self.console.relaunch(record, unfinished_only=True)
+
     def action_apply(self) -> None:
+        record = self.selected()
+        if record is not None:
+            self.console.relaunch(record, as_apply=True)
+
+    def action_export(self) -> None:
         record = self.selected()
         if record is None:
             return
-        if record.mode != "check":
-            self.notify("Only a check run can be turned into an apply.", severity="warning")
+        if record.live:
+            self.notify("That run is still running.", severity="warning")
             return
-        self.console.relaunch(record, as_apply=True)
+        path = self.console.export_run(record.id)
+        self.notify(f"Exported to {path}", title="ansible-runner artifacts")

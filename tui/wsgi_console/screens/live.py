@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -33,13 +33,17 @@ MAX_TASK_HOST_ROWS = 200
 HOST_ROWS_PER_TICK = 100  # Hosts-table rows written per tick (the rows in view first)
 LOG_LINES_PER_TICK = 5000
 DETAIL_INTERVAL = 0.5  # seconds between refreshes of the selected task's hosts and detail
+PLAY_WIDTH = 24  # play names are cut to this (the task name matters more)
+NARROW = 120  # below this many columns the tasks and the detail are stacked, not side by side
 
 
 class LiveScreen(ConsoleScreen):
     BINDINGS = [
-        Binding("c", "cancel", "Cancel run"),
-        Binding("f", "relaunch_failed", "Relaunch failed"),
+        Binding("c", "cancel", "Cancel"),
+        Binding("f", "relaunch_failed", "Failed hosts"),
+        Binding("u", "relaunch_unfinished", "Unfinished hosts"),
         Binding("a", "apply", "Check→apply"),
+        Binding("e", "export", "Export", show=False),
         Binding("1", "tab('tab-tasks')", "Tasks", show=False),
         Binding("2", "tab('tab-hosts')", "Hosts", show=False),
         Binding("3", "tab('tab-log')", "Log", show=False),
@@ -66,7 +70,7 @@ class LiveScreen(ConsoleScreen):
         )
         with TabbedContent(id="live-tabs", initial="tab-tasks"):
             with TabPane("Tasks", id="tab-tasks"):
-                with Horizontal():
+                with Horizontal(id="tasks-split"):
                     with Vertical(id="live-left"):
                         yield LiveTable(id="failures", cursor_type="row")
                         yield LiveTable(id="tasks", cursor_type="row", zebra_stripes=True)
@@ -78,13 +82,15 @@ class LiveScreen(ConsoleScreen):
                 yield LiveTable(id="hosts", cursor_type="row", zebra_stripes=True)
             with TabPane("Log", id="tab-log"):
                 yield LogView(MAX_LOG_LINES, id="log")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#failures", LiveTable).add_columns("failure", "task", "message", "hosts")
+        # Task names first, short counter headers, the play last (long play names used to
+        # push the task names out of view).
         self.query_one("#tasks", LiveTable).add_columns(
-            "status", "play", "task", "ok", "changed", "failed", "unreach.", "skipped"
+            "status", "task", "ok", "chg", "fail", "unr", "skip", "play"
         )
         self.query_one("#task-hosts", LiveTable).add_columns("host", "status", "message")
         self.query_one("#hosts", LiveTable).add_columns(
@@ -102,6 +108,9 @@ class LiveScreen(ConsoleScreen):
         if self.console.viewed_run:
             self.run_viewed(self.console.viewed_run)
         self.set_interval(1.0, self._tick_elapsed)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW, "narrow")
 
     # -- app notifications ------------------------------------------------------------
     def run_viewed(self, run_id: str) -> None:
@@ -210,6 +219,9 @@ class LiveScreen(ConsoleScreen):
         hosts = agg.summary()
         failed_hosts = agg.failed_host_count()
         kind = "replay" if state.replay else ("running" if state.running else "finished")
+        if state.following:
+            owner = state.follow_owner.describe() if state.follow_owner else "another console"
+            kind = f"following (read-only, owned by {owner})"
         status = state.status
         if state.running and state.cancel_requested_at:
             status = "cancelling"
@@ -223,7 +235,10 @@ class LiveScreen(ConsoleScreen):
         line1 = Text.assemble(
             (f" {state.run_id} ", "bold reverse"),
             f"  {kind}: ",
-            (status, "bold red" if status in ("failed", "error", "canceled") else "bold"),
+            (
+                status,
+                "bold red" if status in ("failed", "error", "canceled", "interrupted") else "bold",
+            ),
             f"  {state.spec.mode}  ",
             (state.spec.playbook, "bold"),
             f"  targets: {state.spec.limit or 'all'}",
@@ -242,9 +257,16 @@ class LiveScreen(ConsoleScreen):
             "  ",
             (f"skipped={total.skipped}", "cyan"),
             "  ",
-            f"rescued={total.rescued}  ignored={total.ignored}  ",
+            (f"rescued={total.rescued}  " if total.rescued else ""),
+            (f"ignored={total.ignored}  " if total.ignored else ""),
             (f"{failed_hosts} host(s) failed" if failed_hosts else "", "bold red"),
             ("  stats ✔" if agg.stats is not None else "", "dim"),
+            (
+                f"  {agg.closed}: no host completed the run (u relaunches them)"
+                if agg.closed
+                else "",
+                "bold red",
+            ),
         )
         parts = [line1, line2]
         for error in agg.errors[:2]:
@@ -285,15 +307,17 @@ class LiveScreen(ConsoleScreen):
         counts = task.counts()
         play = agg.plays[task.play_key].name if task.play_key in agg.plays else ""
         name = ("[handler] " if task.is_handler else "") + task.name
+        if len(play) > PLAY_WIDTH:
+            play = play[: PLAY_WIDTH - 1] + "…"
         return [
             status_text(task.worst),
-            Text(play),
             Text(name),
             str(counts.get("ok", 0) + counts.get("ignored", 0) + counts.get("rescued", 0)),
             str(counts.get("changed", 0)),
             str(counts.get("failed", 0)),
             str(counts.get("unreachable", 0)),
             str(counts.get("skipped", 0)),
+            Text(play, style="dim"),
         ]
 
     def _update_tasks(self, agg: RunAggregate, dirty: set[str]) -> None:
@@ -374,7 +398,7 @@ class LiveScreen(ConsoleScreen):
             totals = summary[host]
             cells = [
                 host,
-                status_text(totals.worst),
+                status_text(agg.host_outcome(host)),
                 *(str(v) for v in totals.as_dict().values()),
             ]
             if host in existing:
@@ -445,6 +469,11 @@ class LiveScreen(ConsoleScreen):
 
     # -- actions ----------------------------------------------------------------------
     def action_cancel(self) -> None:
+        state = self.console.runs.get(self.run_id or "")
+        if state is not None and state.following:
+            owner = state.follow_owner.describe() if state.follow_owner else "another console"
+            self.notify(f"This run belongs to {owner}: cancel it there.", severity="warning")
+            return
         self.console.action_cancel_run()
 
     def action_tab(self, tab: str) -> None:
@@ -455,22 +484,33 @@ class LiveScreen(ConsoleScreen):
             return None
         return self.console.history.get_run(self.run_id)
 
-    def action_relaunch_failed(self) -> None:
+    def _finished_record(self) -> Any:
         record = self._record()
-        if record is None or record.finished is None:
+        if record is None or record.finished is None or record.live:
             self.notify("The run is not finished yet.", severity="warning")
-            return
-        self.console.relaunch(record, failed_only=True)
+            return None
+        return record
+
+    def action_relaunch_failed(self) -> None:
+        record = self._finished_record()
+        if record is not None:
+            self.console.relaunch(record, failed_only=True)
+
+    def action_relaunch_unfinished(self) -> None:
+        record = self._finished_record()
+        if record is not None:
+            self.console.relaunch(record, unfinished_only=True)
 
     def action_apply(self) -> None:
-        record = self._record()
-        if record is None or record.finished is None:
-            self.notify("The run is not finished yet.", severity="warning")
-            return
-        if record.mode != "check":
-            self.notify("Only a check run can be turned into an apply.", severity="warning")
-            return
-        self.console.relaunch(record, as_apply=True)
+        record = self._finished_record()
+        if record is not None:
+            self.console.relaunch(record, as_apply=True)
+
+    def action_export(self) -> None:
+        record = self._finished_record()
+        if record is not None:
+            path = self.console.export_run(record.id)
+            self.notify(f"Exported to {path}", title="ansible-runner artifacts")
 
 
 def _rank(status: str) -> int:

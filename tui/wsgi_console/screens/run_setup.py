@@ -15,7 +15,6 @@ from textual.widgets import (
     Header,
     Input,
     Label,
-    RadioButton,
     RadioSet,
     Select,
     SelectionList,
@@ -25,14 +24,15 @@ from textual.widgets import (
 from ..argspec import Issue, has_errors, validate_extra_vars
 from ..runspec import (
     ACTION_LABELS,
-    KNOWN_TAGS,
+    LAUNCH_ACTIONS,
     STACKS,
     Action,
     RunSpec,
     SpecError,
     parse_extra_vars,
 )
-from ..switch import stack_switch_problems
+from ..switch import current_stacks, other_stack, stack_switch_problems, switch_noops
+from .widgets import MarkedRadioButton, MarkedSelectionList
 
 if TYPE_CHECKING:
     from ..app import WsgiConsole
@@ -55,6 +55,11 @@ class RunSetupScreen(Screen[None]):
         self.note = note
         self.issues: list[Issue] = []
         self.problems: list[str] = []
+        self.warnings: list[str] = []
+        # The switch's stack follows the selected sites (the other stack) until the operator
+        # picks one.
+        self._stack_chosen = spec.stack in STACKS
+        self._auto_stack: str | None = None  # the value this screen set (not the operator)
 
     @property
     def console(self) -> WsgiConsole:
@@ -71,19 +76,20 @@ class RunSetupScreen(Screen[None]):
                     yield Static(f"[b]{self.note}[/] of run {self.parent_id}", id="setup-note")
                 yield Label("Action")
                 yield Select(
-                    [(label, action.value) for action, label in ACTION_LABELS.items()],
+                    [(ACTION_LABELS[action], action.value) for action in LAUNCH_ACTIONS],
                     value=spec.action.value,
                     allow_blank=False,
                     id="action",
                 )
                 yield Label("Sites (deploy / remove / switch)")
-                yield SelectionList[str](
+                yield MarkedSelectionList(
                     *[(name, name, name in spec.sites) for name in sites], id="sites"
                 )
                 yield Label("New stack (switch)")
+                self._auto_stack = self._default_stack(spec)
                 yield Select(
                     [(s, s) for s in STACKS],
-                    value=spec.stack if spec.stack in STACKS else STACKS[1],
+                    value=spec.stack if spec.stack in STACKS else self._auto_stack,
                     allow_blank=False,
                     id="stack",
                 )
@@ -92,11 +98,14 @@ class RunSetupScreen(Screen[None]):
                     value=" ".join(spec.targets), placeholder="web1 web:!web2", id="targets"
                 )
                 yield Label("Tags")
-                yield SelectionList[str](*[(t, t, t in spec.tags) for t in KNOWN_TAGS], id="tags")
+                tags = list(dict.fromkeys([*self.console.tags, *spec.tags]))
+                yield MarkedSelectionList(*[(t, t, t in spec.tags) for t in tags], id="tags")
                 yield Label("Mode")
                 with RadioSet(id="mode"):
-                    yield RadioButton("Check + diff (dry run)", value=spec.check, id="mode-check")
-                    yield RadioButton("Apply", value=not spec.check, id="mode-apply")
+                    yield MarkedRadioButton(
+                        "Check + diff (dry run)", value=spec.check, id="mode-check"
+                    )
+                    yield MarkedRadioButton("Apply", value=not spec.check, id="mode-apply")
                 yield Label("Verbosity")
                 yield Select(
                     [("normal", 0), ("-v", 1), ("-vv", 2), ("-vvv", 3), ("-vvvv", 4)],
@@ -116,10 +125,23 @@ class RunSetupScreen(Screen[None]):
                 with Horizontal(id="setup-buttons"):
                     yield Button("Launch (ctrl+s)", variant="primary", id="launch")
                     yield Button("Back", id="back")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.refresh_preview()
+
+    def _default_stack(self, spec: RunSpec) -> str:
+        """The other stack of the selected sites (when they are on one), else nginx_gunicorn."""
+        inv = self.console.inventory
+        if inv is not None:
+            hosts = inv.target_hosts(spec.limit)
+            stacks: set[str] = set()
+            for on in current_stacks(inv, hosts, spec.sites or tuple(inv.site_names())).values():
+                stacks |= on
+            choice = other_stack(stacks, STACKS)
+            if choice:
+                return choice
+        return STACKS[1]
 
     # -- building the spec ------------------------------------------------------------
     def current_spec(self) -> RunSpec:
@@ -128,7 +150,7 @@ class RunSetupScreen(Screen[None]):
         stack_value = self.query_one("#stack", Select).value
         targets = tuple(self.query_one("#targets", Input).value.split())
         tags = tuple(self.query_one("#tags", SelectionList).selected)
-        check = self.query_one("#mode-check", RadioButton).value
+        check = self.query_one("#mode-check", MarkedRadioButton).value
         verbosity = self.query_one("#verbosity", Select).value
         extra_text = self.query_one("#extra", Input).value
         self.problems = []
@@ -157,12 +179,30 @@ class RunSetupScreen(Screen[None]):
         inv = self.console.inventory
         return bool(inv and inv.is_production and not spec.check)
 
-    def refresh_preview(self) -> None:
+    def refresh_preview(self) -> RunSpec:
+        """Rebuild the spec from the form, gather its problems, show the preview."""
         spec = self.current_spec()
         inv = self.console.inventory
         self.problems.extend(spec.validate())
+        self.problems.extend(self.console.project_problems)
+        if inv is not None and inv.from_cache:
+            self.problems.append(
+                "the inventory is still being read (this is the cached view): a moment…"
+            )
+        self.warnings = []
         self.issues = validate_extra_vars(spec.extra_vars, self.console.argspecs)
         hosts = inv.target_hosts(spec.limit) if inv else []
+        if inv and spec.action is Action.SWITCH_STACK and spec.stack and spec.sites:
+            already, noop = switch_noops(inv, hosts, spec.sites, spec.stack)
+            if noop:
+                self.problems.append(
+                    f"no-op: {', '.join(already)} already on {spec.stack} on every target "
+                    "host (choose the other stack, or another action)"
+                )
+            elif already:
+                self.warnings.append(
+                    f"{', '.join(already)} already on {spec.stack}: only the others move"
+                )
         lines: list[str] = []
         lines.append(
             f"[b]{ACTION_LABELS[spec.action]}[/] — [b]{spec.mode}[/]"
@@ -179,9 +219,12 @@ class RunSetupScreen(Screen[None]):
             self.problems.extend(stack_switch_problems(inv, hosts, spec.sites, spec.stack))
         lines.append("")
         lines.append("[b]Command[/]")
-        lines.append(_escape(spec.command_line(self.console.redactor())))
+        preview = spec.for_run("<run id>", self.console.engine.run_by)
+        lines.append(_escape(preview.command_line(self.console.redactor())))
         for problem in self.problems:
             lines.append(f"[bold red]✘ {_escape(problem)}[/]")
+        for warning in self.warnings:
+            lines.append(f"[yellow]⚠ {_escape(warning)}[/]")
         for issue in self.issues:
             color = "red" if issue.level == "error" else "yellow"
             lines.append(
@@ -199,6 +242,7 @@ class RunSetupScreen(Screen[None]):
         else:
             confirm.display = False
         self.query_one("#preview", Static).update("\n".join(lines))
+        return spec
 
     def can_launch(self, spec: RunSpec) -> tuple[bool, str]:
         if self.problems:
@@ -213,10 +257,28 @@ class RunSetupScreen(Screen[None]):
         return True, ""
 
     # -- events -----------------------------------------------------------------------
-    @on(Select.Changed)
-    @on(SelectionList.SelectedChanged)
+    @on(Select.Changed, "#stack")
+    def _stack_changed(self, event: Select.Changed) -> None:
+        if event.value != self._auto_stack:
+            self._stack_chosen = True
+        self.refresh_preview()
+
+    @on(SelectionList.SelectedChanged, "#sites")
+    @on(Input.Changed, "#targets")
+    def _selection_changed(self) -> None:
+        if not self._stack_chosen:
+            spec = self.current_spec()
+            default = self._default_stack(spec)
+            stack = self.query_one("#stack", Select)
+            if stack.value != default:
+                self._auto_stack = default
+                stack.value = default
+        self.refresh_preview()
+
+    @on(Select.Changed, "#action, #verbosity")
+    @on(SelectionList.SelectedChanged, "#tags")
     @on(RadioSet.Changed)
-    @on(Input.Changed, "#targets, #extra")
+    @on(Input.Changed, "#extra")
     def _changed(self) -> None:
         self.refresh_preview()
 
@@ -229,15 +291,9 @@ class RunSetupScreen(Screen[None]):
         self.action_dismiss_setup()
 
     def action_launch(self) -> None:
-        self.refresh_preview()
-        spec = self.current_spec()
-        self.problems.extend(spec.validate())
-        inv = self.console.inventory
-        hosts = inv.target_hosts(spec.limit) if inv is not None else []
-        if inv is not None and not hosts:
-            self.problems.append("no target host")
-        if inv is not None and spec.action is Action.SWITCH_STACK and spec.stack:
-            self.problems.extend(stack_switch_problems(inv, hosts, spec.sites, spec.stack))
+        # refresh_preview gathers every problem (spec, project, targets, switch rules, no-op)
+        # exactly as the preview shows them.
+        spec = self.refresh_preview()
         ok, reason = self.can_launch(spec)
         if not ok:
             self.notify(reason, severity="error", title="Cannot launch")
