@@ -161,7 +161,12 @@ def test_normalize_script_site(settings: dict[str, Any]) -> None:
     assert rec["user"] == rec["run_user"] == "wsgi-hello"
     assert rec["mod_wsgi"]["mode"] == "daemon"
     assert rec["static"] is None and rec["collectstatic"] is False
-    assert rec["source"] == {"type": "local", "path": settings["source_base_dir"] + "/hello/"}
+    base = settings["source_base_dir"]
+    assert rec["source"]["type"] == "local" and rec["source"]["path"] == base + "/hello/"
+    # Staged under one tree per source base dir (one rsync of the base for all its sites).
+    assert rec["source"]["sync_root"] == base + "/" and rec["source"]["sync_rel"] == "hello"
+    assert rec["stage_dir"] == rec["source"]["stage_base"] + "/hello"
+    assert rec["stage_dir"].startswith("/var/lib/wsgi-deploy/stage/")
 
 
 def test_normalize_django_site_strips_secrets(settings: dict[str, Any]) -> None:

@@ -201,3 +201,31 @@ def utc_stamp(now: float | None = None) -> str:
 def iso_now(now: float | None = None) -> str:
     """ISO 8601 UTC time for manifests and records: 2026-12-01T12:00:00Z."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+
+
+def prune(site: dict[str, Any], check: bool) -> dict[str, Any]:
+    """Keep the newest `keep_releases` complete releases, and always the current and the
+    previous one; remove older and stale incomplete ones and the venvs no kept release uses."""
+    releases_dir = site["releases_dir"]
+    ids = release_ids(releases_dir)
+    current = current_id(site["current"])
+    complete = [r for r in ids if (manifest(releases_dir, r) or {}).get("complete")]
+    keep = set(complete[-int(site.get("keep_releases") or 5) :])
+    if current:
+        keep.add(current)
+        older = [r for r in complete if r < current]
+        if older:
+            keep.add(older[-1])  # the previous release: a rollback never needs a rebuild
+    # A newer incomplete release may be a build in progress elsewhere: only older ones go.
+    doomed = [r for r in ids if r not in keep and (r in complete or (current and r < current))]
+    # Venvs of the kept releases, and of newer incomplete ones (being built), stay.
+    used = {(manifest(releases_dir, r) or {}).get("venv_key") for r in ids if r not in doomed}
+    venvs: list[str] = []
+    if os.path.isdir(site["venvs_dir"]):
+        venvs = sorted(v for v in os.listdir(site["venvs_dir"]) if v not in used)
+    if not check:
+        for r in doomed:
+            shutil.rmtree(os.path.join(releases_dir, r), ignore_errors=True)
+        for v in venvs:
+            shutil.rmtree(os.path.join(site["venvs_dir"], v), ignore_errors=True)
+    return {"changed": bool(doomed or venvs), "removed": doomed, "removed_venvs": venvs}

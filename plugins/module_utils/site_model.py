@@ -14,6 +14,7 @@ names is confined to the site's own tree.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import posixpath
@@ -832,8 +833,9 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
     entry = site.get("entry") or ""
     etype, target, attr = _entry_parts(entry)
     source = dict(site.get("source") or {})
+    stage_dir = f"{root}/stage"
     if source.get("path"):
-        source = {"type": "local", "path": f"{_source_dir(site, s)}/"}
+        source, stage_dir = _local_source(site, s)
     elif source.get("git"):
         source = {"type": "git", "repo": source["git"], "version": source.get("version", "HEAD")}
     django_settings = site.get("django_settings")
@@ -896,7 +898,7 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         "src_dir": f"{root}/src",
         "venv_dir": f"{root}/venv",
         "venvs_dir": f"{root}/venvs",
-        "stage_dir": f"{root}/stage",
+        "stage_dir": stage_dir,
         "repo_dir": f"{root}/repo",
         "data_dir": f"{root}/data",
         "wsgi_dir": f"{root}/wsgi",
@@ -911,6 +913,24 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         "purge_data": bool(site.get("purge_data", False))
         or (name in (s.get("remove") or []) and bool(s.get("purge"))),
     }
+
+
+def _local_source(site: dict[str, Any], s: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """A local source and where it is staged on the host. Every source under the controller's
+    `source_base_dir` is synchronised by one rsync of that directory (filtered to the sources the
+    host's sites use) into one staging tree, so a host costs one transfer, not one per site;
+    sites with the same source share its staged copy."""
+    src = str(_source_dir(site, s))
+    base = os.path.normpath(str(s.get("source_base_dir") or os.getcwd()))
+    if _within(src, base):
+        sync_root, rel = base, os.path.relpath(src, base)
+    else:
+        sync_root, rel = src, "."
+    key = hashlib.sha256(sync_root.encode()).hexdigest()[:12]
+    stage_base = f"{s.get('stage_root', '/var/lib/wsgi-deploy/stage')}/{key}"
+    stage = posixpath.normpath(f"{stage_base}/{rel}")
+    source = {"type": "local", "path": f"{src}/", "sync_root": f"{sync_root}/", "sync_rel": rel}
+    return {**source, "stage_base": stage_base}, stage
 
 
 def _static(site: dict[str, Any], kind: str, root: str) -> dict[str, Any] | None:

@@ -27,6 +27,8 @@ A web server:
   label, service, packages, binary (present once installed), test (the configuration test),
   conf_dir, sites_dir / enabled_dir (one file per site, enabled by a link), extra_dirs (more
   files the role writes), marker (in every file the role writes: what it may remove)
+An application server with units of its own:
+  label, unit_dir, patterns (of its unit files), marker
 """
 
 from __future__ import annotations
@@ -57,6 +59,16 @@ WEB_SERVERS: dict[str, dict[str, Any]] = {
         "enabled_dir": "/etc/nginx/sites-enabled",
         "extra_dirs": ["/etc/nginx/conf.d"],
         "marker": "Managed by Ansible (role wsgi_nginx)",
+    },
+}
+
+# Application servers with units of their own (mod_wsgi runs inside Apache: none).
+APP_SERVERS: dict[str, dict[str, Any]] = {
+    "gunicorn": {
+        "label": "Gunicorn",
+        "unit_dir": "/etc/systemd/system",
+        "patterns": ["gunicorn-*.service", "gunicorn-*.socket"],
+        "marker": "Managed by Ansible (role wsgi_gunicorn)",
     },
 }
 
@@ -113,15 +125,15 @@ def stack_names() -> list[str]:
 
 
 def entries() -> list[dict[str, Any]]:
-    """Every stack with its name and its web server's entry (what the lookup returns)."""
-    return [
-        {
-            "name": name,
-            **entry,
-            "server": {"name": entry["web_server"], **WEB_SERVERS[entry["web_server"]]},
-        }
-        for name, entry in STACKS.items()
-    ]
+    """Every stack with its name, its web server's entry (`server`) and its app server's units
+    (`units`, None when the web server runs the apps): what the lookup returns."""
+    out = []
+    for name, entry in STACKS.items():
+        web = {"name": entry["web_server"], **WEB_SERVERS[entry["web_server"]]}
+        out.append(
+            {"name": name, **entry, "server": web, "units": APP_SERVERS.get(entry["app_server"])}
+        )
+    return out
 
 
 def server_files(stack: str, name: str) -> dict[str, list[str]]:

@@ -62,6 +62,11 @@ options:
     description: Seconds to wait for each C(git ls-remote).
     type: int
     default: 30
+  packages:
+    description: Debian packages whose installation state to report (what the run may install).
+    type: list
+    elements: str
+    default: []
 author:
   - wsgi-deploy maintainers (@wsgi-deploy)
 """
@@ -106,6 +111,30 @@ records:
   description: Per site, its deployed-state record on the host (null when it has none).
   type: dict
   returned: always
+installed:
+  description: Per web server of the stack registry, whether it is installed.
+  type: dict
+  returned: always
+managed:
+  description: Per web or app server, the files the collection's role wrote (with its marker).
+  type: dict
+  returned: always
+rsync:
+  description: Whether rsync is on the host (code from the controller is synchronised with it).
+  type: bool
+  returned: always
+apt_cache_age:
+  description: Seconds since the package index was last refreshed.
+  type: int
+  returned: always
+host:
+  description: Usable CPUs (C(cpus)), default-route IPv4 address (C(ipv4)), IPv6 or not (C(ipv6)).
+  type: dict
+  returned: always
+packages:
+  description: Per package asked about, whether it is installed.
+  type: dict
+  returned: always
 """
 
 import grp  # noqa: E402
@@ -121,6 +150,8 @@ from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.wsgi.deploy.plugins.module_utils.stacks import (  # noqa: E402
+    APP_SERVERS,
+    WEB_SERVERS,
     with_app_server,
 )
 
@@ -299,6 +330,91 @@ def git_check(repo: str, version: str, timeout: int) -> tuple[str | None, str | 
     return None, f"version {version!r} is not a branch or tag of {repo}"
 
 
+def managed_files(dirs: list[str], patterns: list[str], marker: str) -> list[str]:
+    """The files in `dirs` matching `patterns` that carry `marker` (what a role wrote)."""
+    import fnmatch
+
+    found: list[str] = []
+    for top in dirs:
+        try:
+            names = sorted(os.listdir(top))
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(top, name)
+            if not any(fnmatch.fnmatch(name, pat) for pat in patterns) or not os.path.isfile(path):
+                continue
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    if marker in handle.read(65536):
+                        found.append(path)
+            except OSError:
+                continue
+    return found
+
+
+def apt_cache_age() -> int:
+    """Seconds since the package index was refreshed (as the apt module's cache_valid_time)."""
+    import time
+
+    for path in ("/var/lib/apt/periodic/update-success-stamp", "/var/lib/apt/lists"):
+        try:
+            return int(time.time() - os.stat(path).st_mtime)
+        except OSError:
+            continue
+    return 1 << 30
+
+
+def host_info() -> dict[str, Any]:
+    """What the defaults need from the host (instead of gathering facts): its usable CPUs, its
+    default-route IPv4 address, whether it has IPv6 beyond loopback."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    ipv4 = "127.0.0.1"
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: only the route is looked up
+        ipv4 = probe.getsockname()[0]
+    except OSError:
+        pass
+    finally:
+        probe.close()
+    ipv6 = False
+    try:
+        with open("/proc/net/if_inet6", encoding="ascii") as handle:
+            ipv6 = any(line.split()[-1] != "lo" for line in handle if line.strip())
+    except OSError:
+        pass
+    return {"cpus": cpus, "ipv4": ipv4, "ipv6": ipv6}
+
+
+def packages_installed(names: list[str]) -> dict[str, bool]:
+    """Whether each Debian package is installed (dpkg's status), in one query."""
+    if not names or not shutil.which("dpkg-query"):
+        return {name: False for name in names}
+    proc = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Package} ${db:Status-Abbrev}\\n", *names],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    state = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
+    return {name: state.get(name, "").startswith("ii") for name in names}
+
+
+def servers_state() -> dict[str, Any]:
+    """Which web servers are installed, and the files the collection's roles wrote for each web
+    and application server of the stack registry."""
+    installed = {name: os.path.exists(web["binary"]) for name, web in WEB_SERVERS.items()}
+    managed = {
+        name: managed_files([web["sites_dir"], *web["extra_dirs"]], ["*.conf"], web["marker"])
+        for name, web in WEB_SERVERS.items()
+    }
+    for name, app in APP_SERVERS.items():
+        managed[name] = managed_files([app["unit_dir"]], app["patterns"], app["marker"])
+    return {"installed": installed, "managed": managed}
+
+
 def read_records(state_dir: str, names: list[str]) -> dict[str, Any]:
     records: dict[str, Any] = {}
     for name in names:
@@ -387,6 +503,11 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
         git=git,
         git_missing=git_missing,
         records=read_records(params["state_dir"], [s["name"] for s in every]),
+        rsync=shutil.which("rsync") is not None,
+        apt_cache_age=apt_cache_age(),
+        host=host_info(),
+        packages=packages_installed(sorted(set(params["packages"]))),
+        **servers_state(),
     )
     return result
 
@@ -403,6 +524,7 @@ def main() -> None:
             "distro_python": {"type": "path", "default": "/usr/bin/python3"},
             "min_python": {"type": "str", "default": "3.9"},
             "git_timeout": {"type": "int", "default": 30},
+            "packages": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )

@@ -19,7 +19,9 @@ description:
     release needs and whether that virtualenv still has to be built.
   - C(action=activate) links the release to its virtualenv, marks it complete and switches the
     site's C(current) link to it in one rename; C(src), C(venv) and C(static) of the site are
-    stable links through C(current). A tree from before releases is converted on the way.
+    stable links through C(current). A tree from before releases is converted on the way. With
+    C(state_dir) it then compares what runs with each site's deployed-state record (C(status),
+    the same as wsgi.deploy.site_state's).
   - C(action=prune) keeps the newest C(keep) releases (and always the current and the
     previous one), deletes older and incomplete ones and the virtualenvs no release uses.
 options:
@@ -51,6 +53,9 @@ options:
     description: For C(activate), the result of C(plan) (per site, C(release) and C(venv_key)).
     type: dict
     default: {}
+  state_dir:
+    description: For C(activate), where the deployed-state records are (returns C(status)).
+    type: path
 author:
   - wsgi-deploy maintainers (@wsgi-deploy)
 """
@@ -65,6 +70,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+status:
+  description: With C(action=activate) and C(state_dir), per site what differs from its record.
+  type: dict
+  returned: when asked
 releases:
   description: Per site, the release it should run and what still has to be done for it.
   type: dict
@@ -81,12 +90,12 @@ releases:
 """
 
 import os  # noqa: E402
-import shutil  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.wsgi.deploy.plugins.module_utils import releases as rel  # noqa: E402
+from ansible_collections.wsgi.deploy.plugins.module_utils.records import status  # noqa: E402
 from ansible_collections.wsgi.deploy.plugins.module_utils.site_model import (  # noqa: E402
     requirements_file_problems,
 )
@@ -202,7 +211,7 @@ def plan_site(site: dict[str, Any], params: dict[str, Any], check: bool) -> dict
     static = site.get("static") or {}
     if static.get("release") == "static":
         os.makedirs(os.path.join(release_dir, "static"), mode=0o755, exist_ok=True)
-    source = {k: v for k, v in site["source"].items() if k != "path"}
+    source = {k: v for k, v in site["source"].items() if k in ("type", "repo", "version")}
     if site["name"] in (params["commits"] or {}):
         source["commit"] = params["commits"][site["name"]]
     rel.write_json(
@@ -245,32 +254,6 @@ def activate_site(site: dict[str, Any], check: bool) -> dict[str, Any]:
     return {"changed": changed, "previous": previous, "release": release}
 
 
-def prune_site(site: dict[str, Any], check: bool) -> dict[str, Any]:
-    releases_dir = site["releases_dir"]
-    ids = rel.release_ids(releases_dir)
-    current = rel.current_id(site["current"])
-    complete = [r for r in ids if (rel.manifest(releases_dir, r) or {}).get("complete")]
-    keep = set(complete[-int(site.get("keep_releases") or 5) :])
-    if current:
-        keep.add(current)
-        older = [r for r in complete if r < current]
-        if older:
-            keep.add(older[-1])  # the previous release: a rollback never needs a rebuild
-    # A newer incomplete release may be a build in progress elsewhere: only older ones go.
-    doomed = [r for r in ids if r not in keep and (r in complete or (current and r < current))]
-    # Venvs of the kept releases, and of newer incomplete ones (being built), stay.
-    used = {(rel.manifest(releases_dir, r) or {}).get("venv_key") for r in ids if r not in doomed}
-    venvs: list[str] = []
-    if os.path.isdir(site["venvs_dir"]):
-        venvs = sorted(v for v in os.listdir(site["venvs_dir"]) if v not in used)
-    if not check:
-        for r in doomed:
-            shutil.rmtree(os.path.join(releases_dir, r), ignore_errors=True)
-        for v in venvs:
-            shutil.rmtree(os.path.join(site["venvs_dir"], v), ignore_errors=True)
-    return {"changed": bool(doomed or venvs), "removed": doomed, "removed_venvs": venvs}
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -280,6 +263,7 @@ def main() -> None:
             "venv_packages": {"type": "dict", "default": {}},
             "commits": {"type": "dict", "default": {}},
             "releases": {"type": "dict", "default": {}},
+            "state_dir": {"type": "path"},
         },
         supports_check_mode=True,
     )
@@ -298,7 +282,7 @@ def main() -> None:
                 wanted = {"release": planned["release"], "venv_key": planned["venv_key"]}
                 results[site["name"]] = activate_site({**site, **wanted}, check)
             else:
-                results[site["name"]] = prune_site(site, check)
+                results[site["name"]] = rel.prune(site, check)
     except (OSError, ValueError) as exc:
         module.fail_json(msg=f"{params['action']} failed: {exc}", releases=results)
     problems = [p for r in results.values() for p in r.get("problems", [])]
@@ -311,8 +295,12 @@ def main() -> None:
         changed = any(r["new"] for r in results.values())
     else:
         changed = any(r["changed"] for r in results.values())
+    extra: dict[str, Any] = {}
+    if params["action"] == "activate" and params["state_dir"]:
+        # What runs compared with what should run, once every site is switched (its records).
+        extra["status"] = {s["name"]: status(s, params) for s in params["sites"]}
     module.exit_json(
-        changed=changed, releases=results, seconds=round(time.monotonic() - started, 3)
+        changed=changed, releases=results, seconds=round(time.monotonic() - started, 3), **extra
     )
 
 

@@ -20,6 +20,9 @@ description:
     reporting the host converged.
   - C(action=record) writes the records (only when something in them changed, so a no-op run
     leaves them as they are). Run it only after the sites answered.
+  - With C(check_port), C(action=record) first checks that every site answers through its web
+    server on that port (its C(health), with its Host name) and fails naming those that do not
+    (their records are then not written); with C(prune), it then prunes old releases.
   - C(action=forget) deletes the records of removed sites.
 options:
   action:
@@ -48,6 +51,14 @@ options:
     description: The collection's version (recorded).
     type: str
     default: ""
+  check_port:
+    description: With C(action=record), first check every site through its web server on this port.
+    type: int
+    default: 0
+  prune:
+    description: With C(action=record), prune old releases and unused virtualenvs afterwards.
+    type: bool
+    default: false
 author:
   - wsgi-deploy maintainers (@wsgi-deploy)
 """
@@ -72,119 +83,12 @@ import os  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.wsgi.deploy.plugins.module_utils import httpcheck  # noqa: E402
 from ansible_collections.wsgi.deploy.plugins.module_utils import releases as rel  # noqa: E402
-from ansible_collections.wsgi.deploy.plugins.module_utils.stacks import (  # noqa: E402
-    mode,
-    server_files,
+from ansible_collections.wsgi.deploy.plugins.module_utils.records import (  # noqa: E402
+    record,
+    status,
 )
-
-SCHEMA = 1
-FINGERPRINT_KEYS = ("release", "venv_key", "code", "settings", "server")
-
-
-def fingerprint(site: dict[str, Any]) -> dict[str, Any]:
-    """What is on disk for the site now: its release, settings and server configuration."""
-    release = rel.current_id(site["current"])
-    manifest = rel.manifest(site["releases_dir"], release) or {}
-    servers = server_files(site["stack"], site["name"])
-    return {
-        "release": release,
-        "venv_key": manifest.get("venv_key"),
-        "code": manifest.get("code_hash"),
-        "settings": rel.file_hash(site["env_file"]) + "|" + rel.file_hash(site["wsgi_file"]),
-        "server": {p: rel.file_hash(p) for paths in servers.values() for p in paths},
-    }
-
-
-def releases_of(site: dict[str, Any], current: str | None) -> list[dict[str, Any]]:
-    out = []
-    for rid in rel.release_ids(site["releases_dir"]):
-        manifest = rel.manifest(site["releases_dir"], rid) or {}
-        if not manifest.get("complete"):
-            continue
-        source = manifest.get("source") or {}
-        out.append(
-            {
-                "id": rid,
-                "time": manifest.get("completed") or manifest.get("created"),
-                "version": source.get("commit")
-                or source.get("version")
-                or manifest.get("code_hash", "")[:12],
-                "current": rid == current,
-            }
-        )
-    return out
-
-
-def status(site: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    now = fingerprint(site)
-    record = rel.read_json(os.path.join(params["state_dir"], f"{site['name']}.json"))
-    was = (record or {}).get("fingerprint") or {}
-    reasons = [k for k in FINGERPRINT_KEYS if k != "server" and was.get(k) != now.get(k)]
-    old_server = was.get("server") if isinstance(was.get("server"), dict) else {}
-    changed_files = sorted(p for p, h in now["server"].items() if old_server.get(p) != h)
-    servers = server_files(site["stack"], site["name"])
-    changed = {srv: [p for p in paths if p in changed_files] for srv, paths in servers.items()}
-    if record is None:
-        reasons = ["never recorded"]
-    elif changed_files:
-        reasons.append("server configuration")
-    return {
-        "fingerprint": now,
-        "record": record,
-        "reasons": reasons,
-        # A new release or changed settings: the app must reload (mod_wsgi daemon restart, HUP).
-        "reload": bool(reasons),
-        # Another virtualenv: the app server must restart (a HUP keeps the old interpreter).
-        "restart": record is None or "venv_key" in reasons or bool(changed.get("app")),
-        # A socket unit changed: the socket itself must be restarted (clients reconnect).
-        "socket_changed": record is not None and any(p.endswith(".socket") for p in changed_files),
-        # Per server ("web", "app"): its files that differ from the record.
-        "server_changed": changed
-        if record is not None
-        else {srv: list(paths) for srv, paths in servers.items()},
-    }
-
-
-def describe(site: dict[str, Any]) -> dict[str, Any]:
-    source = {k: v for k, v in (site.get("source") or {}).items() if k != "path"}
-    return {
-        "schema": SCHEMA,
-        "site": site["name"],
-        "state": "present",
-        "stack": site["stack"],
-        "mode": mode(site["stack"], site),
-        "kind": site["kind"],
-        "domain": site["domain"],
-        "names": site["names"],
-        "path": site["path"],
-        "source": source,
-    }
-
-
-def record(site: dict[str, Any], params: dict[str, Any], check: bool) -> bool:
-    path = os.path.join(params["state_dir"], f"{site['name']}.json")
-    now = fingerprint(site)
-    old = rel.read_json(path) or {}
-    data = describe(site)
-    release_list = releases_of(site, now["release"])
-    for entry in release_list:
-        if entry["current"]:
-            data["source"] = {**data["source"], "version": entry["version"]}
-    data.update(release=now["release"], releases=release_list, fingerprint=now)
-    same = all(old.get(k) == v for k, v in data.items())
-    if same:
-        return False
-    data.update(
-        deployed_at=rel.iso_now(),
-        deployed_by=params["run_by"],
-        run_id=params["run_id"],
-        collection_version=params["collection_version"],
-    )
-    if not check:
-        os.makedirs(params["state_dir"], mode=0o755, exist_ok=True)
-        rel.write_json(path, data)
-    return True
 
 
 def main() -> None:
@@ -196,10 +100,21 @@ def main() -> None:
             "run_id": {"type": "str", "default": ""},
             "run_by": {"type": "str", "default": ""},
             "collection_version": {"type": "str", "default": ""},
+            "check_port": {"type": "int", "default": 0},
+            "prune": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
     params = module.params
+    if params["action"] == "record" and params["check_port"] and not module.check_mode:
+        results = httpcheck.check_all(params["check_port"], httpcheck.checks_for(params["sites"]))
+        if not all(r["ok"] for r in results):
+            module.fail_json(
+                msg=f"Not every site answers: {httpcheck.failures_text(results)}. Their records "
+                "are not written: the next run compares again and reloads what differs.",
+                checks=results,
+                failed_sites=[r["site"] for r in results if not r["ok"]],
+            )
     if params["action"] == "status":
         module.exit_json(
             changed=False, sites={s["name"]: status(s, params) for s in params["sites"]}
@@ -215,7 +130,11 @@ def main() -> None:
                 changed.append(site["name"])
                 if not module.check_mode:
                     os.unlink(path)
-    module.exit_json(changed=bool(changed), sites=changed)
+    pruned: dict[str, Any] = {}
+    if params["action"] == "record" and params["prune"]:
+        pruned = {site["name"]: rel.prune(site, module.check_mode) for site in params["sites"]}
+    changed_pruned = [name for name, result in pruned.items() if result["changed"]]
+    module.exit_json(changed=bool(changed or changed_pruned), sites=changed, pruned=pruned)
 
 
 if __name__ == "__main__":

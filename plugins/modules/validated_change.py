@@ -37,6 +37,10 @@ options:
         description: A change of this file needs a restart instead of a reload.
         type: bool
         default: false
+      daemon_reload:
+        description: A unit file (or drop-in) of systemd's; a change makes systemd reload its units.
+        type: bool
+        default: false
   links:
     description: Symlinks.
     type: list
@@ -45,6 +49,8 @@ options:
     suboptions:
       path: {description: The link., type: path, required: true}
       src: {description: What it points to., type: str, required: true}
+      restart: {description: A change of it needs a restart (a module)., type: bool, default: false}
+      optional: {description: Only when what it points to exists., type: bool, default: false}
   absent:
     description: Paths (files or links) that must not exist.
     type: list
@@ -77,6 +83,10 @@ options:
     description: The server's name in messages.
     type: str
     default: the server
+  enable:
+    description: Also make sure the service is enabled and running (also when nothing changed).
+    type: bool
+    default: false
   reload_timeout:
     description:
       - Seconds a reloaded service has to start new processes (a server that rejects a
@@ -159,6 +169,9 @@ def desired(params: dict[str, Any]) -> dict[str, tuple[Any, ...] | None]:
     for f in params["files"]:
         want[f["path"]] = ("file", f["content"].encode("utf-8"), int(str(f["mode"]), 8))
     for link in params["links"]:
+        target = os.path.join(os.path.dirname(link["path"]), link["src"])
+        if link.get("optional") and not os.path.exists(target):
+            continue  # e.g. a module without a .conf of its own
         want[link["path"]] = ("link", link["src"])
     for path in params["absent"]:
         want.setdefault(path, None)
@@ -211,6 +224,17 @@ def apply_service(params: dict[str, Any], restart: bool) -> tuple[str, int, str]
     return action, rc, out
 
 
+def service_enablement(params: dict[str, Any]) -> list[str]:
+    """What `enable` still has to do: ["not enabled"], ["not running"], both or nothing."""
+    service = params["service"]
+    todo = []
+    if run(["systemctl", "is-enabled", "--quiet", service])[0] != 0:
+        todo.append("not enabled")
+    if not service_active(service):
+        todo.append("not running")
+    return todo
+
+
 def main_pid(service: str) -> int:
     rc, out = run(["systemctl", "show", "--property=MainPID", "--value", service])
     return int(out) if rc == 0 and out.strip().isdigit() else 0
@@ -242,6 +266,7 @@ def main() -> None:
                     "content": {"type": "str", "required": True},
                     "mode": {"type": "str", "default": "0644"},
                     "restart": {"type": "bool", "default": False},
+                    "daemon_reload": {"type": "bool", "default": False},
                 },
             },
             "links": {
@@ -251,6 +276,8 @@ def main() -> None:
                 "options": {
                     "path": {"type": "path", "required": True},
                     "src": {"type": "str", "required": True},
+                    "restart": {"type": "bool", "default": False},
+                    "optional": {"type": "bool", "default": False},
                 },
             },
             "absent": {"type": "list", "elements": "path", "default": []},
@@ -265,6 +292,7 @@ def main() -> None:
             "sites": {"type": "list", "elements": "dict", "default": []},
             "label": {"type": "str", "default": "the server"},
             "reload_timeout": {"type": "int", "default": 30},
+            "enable": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
@@ -274,7 +302,8 @@ def main() -> None:
     want = desired(p)
     before: Snapshot = {path: read_state(path) for path in want}
     changed = sorted(path for path, state in want.items() if before[path] != state)
-    restart_paths = {f["path"] for f in p["files"] if f["restart"]}
+    restart_paths = {f["path"] for f in p["files"] + p["links"] if f.get("restart")}
+    reload_units = {f["path"] for f in p["files"] if f.get("daemon_reload")}
     diff = [
         {
             "before_header": path,
@@ -284,10 +313,15 @@ def main() -> None:
         }
         for path in changed
     ]
+    enable = service_enablement(p) if p["enable"] else []
     if not changed:
-        module.exit_json(changed=False, changed_paths=[], reloaded="none")
+        if enable and not module.check_mode:
+            rc, out = run(["systemctl", "enable", "--now", p["service"]])
+            if rc != 0:
+                module.fail_json(msg=f"Could not enable and start {p['service']}: {out}")
+        module.exit_json(changed=bool(enable), changed_paths=enable, reloaded="none")
     if module.check_mode:
-        module.exit_json(changed=True, changed_paths=changed, reloaded="none", diff=diff)
+        module.exit_json(changed=True, changed_paths=changed + enable, reloaded="none", diff=diff)
 
     def restore() -> str:
         for path in changed:
@@ -302,6 +336,8 @@ def main() -> None:
         module.fail_json(
             msg=f"Could not write the {label} configuration ({exc}); restored ({verdict})."
         )
+    if reload_units & set(changed):
+        run(["systemctl", "daemon-reload"])
     rc, said = run(p["test"])
     if rc != 0:
         verdict = restore()
@@ -312,6 +348,8 @@ def main() -> None:
             changed_paths=changed,
         )
     action, rc, said = apply_service(p, restart=bool(restart_paths & set(changed)))
+    if rc == 0 and "not enabled" in enable:
+        rc, said = run(["systemctl", "enable", p["service"]])
     results = httpcheck.check_all(p["port"], checks) if rc == 0 else []
     if rc == 0 and all(r["ok"] for r in results):
         module.exit_json(

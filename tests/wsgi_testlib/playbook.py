@@ -169,3 +169,41 @@ def first_failures(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
                 if result.get("failed") and host not in out:
                     out[host] = (task["task"]["name"], _failure_text(result))
     return out
+
+
+# Actions that run on the controller only: they make no call to the target.
+CONTROLLER_ACTIONS = {
+    "set_fact", "assert", "debug", "fail", "include_role", "include_tasks", "import_role",
+    "import_tasks", "meta", "validate_argument_spec", "add_host", "group_by", "set_stats", "pause",
+}  # fmt: skip
+
+
+def _short(action: str) -> str:
+    return action.rsplit(".", 1)[-1]
+
+
+def remote_calls(report: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Per host, the module runs a playbook made on it (from the json callback's report): every
+    task or loop item that ran (not skipped) whose action is not controller-only and that was not
+    delegated to the controller. Returns {host: {task name: calls}}."""
+    calls: dict[str, dict[str, int]] = {}
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            for host, result in task["hosts"].items():
+                if _short(str(result.get("action", ""))) in CONTROLLER_ACTIONS:
+                    continue
+                items = result.get("results")
+                if items is None:
+                    count = (
+                        0 if result.get("skipped") or result.get("_ansible_delegated_vars") else 1
+                    )
+                else:
+                    count = sum(
+                        1
+                        for i in items
+                        if not i.get("skipped") and not i.get("_ansible_delegated_vars")
+                    )
+                if count:
+                    per = calls.setdefault(host, {})
+                    per[task["task"]["name"]] = per.get(task["task"]["name"], 0) + count
+    return calls
