@@ -252,7 +252,44 @@ def test_inventory_errors_are_values() -> None:
         },
         "x",
     )
-    assert len(odd.warnings) == 2 and odd.hosts["h"].sites == []
+    assert odd.hosts["h"].sites == [] and odd.hosts["g"].sites == []
+    assert "h: wsgi_sites is a str, expected a list" in odd.warnings
+    assert "g: wsgi_sites[0] has no name" in odd.warnings
+    # The collection's own site model validates the sites, with its messages.
+    assert "g: site #1: field 'name': is required" in odd.warnings
+
+
+def test_the_console_uses_the_collections_site_model() -> None:
+    """Stack resolution with wsgi_stack_overrides and run modes come from the collection's site
+    model (plugins/module_utils), not from a copy in the console."""
+    sites = [
+        {"name": "a", "domain": "a.example.test", "source": {"git": "https://g.example/a.git"},
+         "entry": "a:app"},
+        {"name": "b", "domain": "b.example.test", "source": {"git": "https://g.example/b.git"},
+         "entry": "b:app", "mod_wsgi": {"mode": "embedded"}},
+    ]  # fmt: skip
+    inv = parse_inventory_json(
+        {
+            "_meta": {
+                "hostvars": {
+                    "h": {"wsgi_sites": sites, "wsgi_stack_overrides": {"a": "nginx_gunicorn"}},
+                    "bad": {"wsgi_sites": [dict(sites[0], domain="Not A Domain")]},
+                }
+            },
+            "all": {"children": ["ungrouped"]},
+            "ungrouped": {"hosts": ["h", "bad"]},
+        },
+        "x",
+    )
+    a, b = inv.hosts["h"].sites
+    assert (a.stack, a.resolved_mode) == ("nginx_gunicorn", "")
+    assert (b.stack, b.resolved_mode) == ("apache_mod_wsgi", "embedded")
+    # The override puts the two sites on two stacks: the model's cross-site check says so.
+    assert any("field 'stack'" in w and "same stack" in w for w in inv.hosts["h"].site_errors)
+    assert any(
+        "field 'domain': 'Not A Domain' is not a valid lower-case domain name" in w
+        for w in inv.hosts["bad"].site_errors
+    )
 
 
 def test_patterns_filter_and_targets() -> None:

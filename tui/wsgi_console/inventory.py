@@ -17,13 +17,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from . import sitemodel
 from .paths import subprocess_path, tool_path
 from .redact import Redactor, collect_secret_values, is_secret_key
 
-DEFAULT_STACK = "apache_mod_wsgi"
+# The collection's stack registry and site model decide stacks and modes (tui/.../sitemodel.py).
+DEFAULT_STACK = sitemodel.default_stack()
 TARGET_GROUP = "wsgi_servers"
-# The mod_wsgi mode a site gets when it sets none (the roles' default); Gunicorn has no mode.
-DEFAULT_MODES = {"apache_mod_wsgi": "daemon"}
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,9 @@ class Site:
 
     @property
     def resolved_mode(self) -> str:
-        """The mode the site runs in: its mod_wsgi mode, else the stack's default ("daemon"
-        for Apache + mod_wsgi); "" on a stack without modes (Nginx + Gunicorn)."""
-        if self.stack not in DEFAULT_MODES:
-            return ""
-        return self.mode or DEFAULT_MODES[self.stack]
+        """The mode the site runs in, as the site model resolves it (the stack's default when
+        the site sets none; "" on a stack without modes)."""
+        return self.mode
 
     @cached_property
     def haystack(self) -> str:
@@ -241,8 +239,13 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
-def parse_sites(raw: Any, default_stack: str) -> tuple[list[Site], list[str], set[str]]:
-    """Sites of one host from its ``wsgi_sites`` value: (sites, problems, secret values)."""
+def parse_sites(
+    raw: Any, default_stack: str, hostvars: dict[str, Any] | None = None
+) -> tuple[list[Site], list[str], set[str]]:
+    """Sites of one host from its ``wsgi_sites`` value: (sites, problems, secret values).
+
+    Stacks and modes are the collection's site model's (with ``wsgi_stack_overrides`` and the
+    host's defaults); its validation messages come back as problems."""
     sites: list[Site] = []
     problems: list[str] = []
     secrets: set[str] = set()
@@ -250,6 +253,9 @@ def parse_sites(raw: Any, default_stack: str) -> tuple[list[Site], list[str], se
         return sites, problems, secrets
     if not isinstance(raw, list):
         return sites, [f"wsgi_sites is a {type(raw).__name__}, expected a list"], secrets
+    conf = sitemodel.settings({"wsgi_default_stack": default_stack, **(hostvars or {})})
+    conf.setdefault("default_stack", default_stack)
+    problems.extend(_model_problems(raw, conf))
     for index, item in enumerate(raw):
         if not isinstance(item, dict) or not item.get("name"):
             problems.append(f"wsgi_sites[{index}] has no name")
@@ -266,6 +272,7 @@ def parse_sites(raw: Any, default_stack: str) -> tuple[list[Site], list[str], se
                     secrets |= collect_secret_values(value)
         mod_wsgi = item.get("mod_wsgi") if isinstance(item.get("mod_wsgi"), dict) else {}
         aliases = item.get("aliases") or []
+        stack, mode = _resolved(item, conf)
         sites.append(
             Site(
                 name=str(item["name"]),
@@ -273,8 +280,8 @@ def parse_sites(raw: Any, default_stack: str) -> tuple[list[Site], list[str], se
                 aliases=tuple(str(a) for a in aliases) if isinstance(aliases, list) else (),
                 path=str(item.get("path") or "/"),
                 kind=str(item.get("kind") or "wsgi"),
-                stack=str(item.get("stack") or default_stack),
-                mode=str(mod_wsgi.get("mode") or ""),
+                stack=stack,
+                mode=mode,
                 processes=_as_int(mod_wsgi.get("processes")),
                 threads=_as_int(mod_wsgi.get("threads")),
                 state=str(item.get("state") or "present"),
@@ -283,6 +290,25 @@ def parse_sites(raw: Any, default_stack: str) -> tuple[list[Site], list[str], se
             )
         )
     return sites, problems, secrets
+
+
+def _resolved(item: dict[str, Any], conf: dict[str, Any]) -> tuple[str, str]:
+    """(stack, mode) of a raw site as the site model resolves them."""
+    try:
+        (record,) = sitemodel.normalize([item], conf)
+    except (KeyError, TypeError, ValueError, AttributeError):  # an invalid site: best effort
+        stack = str(item.get("stack") or conf.get("default_stack") or DEFAULT_STACK)
+        return stack, ""
+    return str(record["stack"]), sitemodel.mode(record["stack"], record)
+
+
+def _model_problems(raw: list[Any], conf: dict[str, Any]) -> list[str]:
+    """The site model's messages, without those about source directories when the controller
+    base directory cannot be known here (a templated wsgi_source_base_dir)."""
+    found = sitemodel.errors(raw, conf)
+    if conf.get("source_base_dir"):
+        return found
+    return [e for e in found if "source.path" not in e and "not found: no" not in e]
 
 
 def parse_inventory_json(data: dict[str, Any], source: str) -> Inventory:
@@ -324,7 +350,7 @@ def parse_inventory_json(data: dict[str, Any], source: str) -> Inventory:
             if is_secret_key(key) and key != "wsgi_sites":
                 secrets |= collect_secret_values(value)
         default_stack = str(hv.get("wsgi_default_stack") or DEFAULT_STACK)
-        sites, problems, site_secrets = parse_sites(hv.get("wsgi_sites"), default_stack)
+        sites, problems, site_secrets = parse_sites(hv.get("wsgi_sites"), default_stack, hv)
         secrets |= site_secrets
         host.sites = sites
         host.site_errors = [f"{host_name}: {p}" for p in problems]

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from . import sitemodel
 from .redact import MASK, Redactor, is_secret_key
 
 
@@ -43,7 +44,7 @@ ACTION_PLAYBOOKS: dict[Action, str] = {
     Action.STATUS: "playbooks/status.yml",
 }
 
-STACKS: tuple[str, ...] = ("apache_mod_wsgi", "nginx_gunicorn")
+STACKS: tuple[str, ...] = tuple(sitemodel.stacks())  # the collection's stack registry
 KNOWN_TAGS: tuple[str, ...] = ("preflight", "hosts", "venv", "app", "apache", "nginx", "gunicorn")
 DEFAULT_GROUP = "wsgi_servers"
 

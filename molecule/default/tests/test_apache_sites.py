@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 import testinfra
 from wsgi_testlib.flows import post_guestbook_message, vote_once
-from wsgi_testlib.playbook import molecule_inventory, run_playbook
+from wsgi_testlib.playbook import (
+    JSON_CALLBACK,
+    json_report,
+    molecule_inventory,
+    remote_calls,
+    run_playbook,
+)
 from wsgi_testlib.web import Site, target_address
 
 SiteFactory = Callable[[str], Site]
@@ -174,6 +180,23 @@ def test_one_virtualhost_per_site_and_no_default_site(host) -> None:  # noqa: AN
     ):
         assert directive in vhost
     assert host.file("/var/log/apache2/guestbook.access.log").exists
+
+
+# A no-op run makes a small, constant number of calls to each host, whatever its number of sites
+# (README "Converging in seconds"): users, dirs and files of every site in one call, one rsync,
+# one plan, one validated change per server, one switch, one check-and-record. The bound fails
+# a change that brings back one call per site.
+NOOP_CALLS_MAX = 10  # an Apache host
+
+
+def test_a_no_op_run_makes_a_constant_small_number_of_calls_per_host() -> None:
+    run = run_playbook("site.yml", molecule_inventory(), env=JSON_CALLBACK)
+    assert run.rc == 0, run.output[-3000:]
+    report = json_report(run.output)
+    assert all(s["changed"] == 0 for s in report["stats"].values()), report["stats"]
+    for host, per_task in remote_calls(report).items():
+        assert sum(per_task.values()) <= NOOP_CALLS_MAX, (host, per_task)
+        assert all(n == 1 for n in per_task.values()), (host, per_task)  # no task loops a call
 
 
 def test_check_mode_with_diff_on_converged_hosts_changes_nothing() -> None:

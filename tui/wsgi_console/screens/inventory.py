@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from ..inventory import Inventory, Site
+from ..inventory import DEFAULT_STACK, Inventory, Site
 from .base import ConsoleScreen
 from .live_table import LiveTable
 
@@ -285,7 +285,7 @@ class InventoryScreen(ConsoleScreen):
                 table.add_row(
                     host,
                     site.name,
-                    Text(site.stack, style="yellow" if site.stack == "nginx_gunicorn" else ""),
+                    Text(site.stack, style="" if site.stack == DEFAULT_STACK else "yellow"),
                     site.resolved_mode or "—",
                     Text(site.state, style="red" if site.state == "absent" else ""),
                     site.kind,

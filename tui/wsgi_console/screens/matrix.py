@@ -20,6 +20,7 @@ from ..deployed import (
     save_reading,
     status_spec,
 )
+from ..inventory import DEFAULT_STACK
 from ..matrix import MatrixCell, build_matrix
 from .base import ConsoleScreen, fmt_time
 
@@ -149,7 +150,7 @@ def cell_text(cell: MatrixCell) -> Text:
     """One cell: inventory stack (+ mode), then the host's record, then drift, if any."""
     text = Text()
     if cell.stack:
-        text.append(cell.stack, style="yellow" if cell.stack == "nginx_gunicorn" else "")
+        text.append(cell.stack, style="" if cell.stack == DEFAULT_STACK else "yellow")
         if cell.mode:
             text.append(f" {cell.mode}", style="dim")
         if cell.state == "absent":
