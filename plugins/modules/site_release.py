@@ -22,13 +22,17 @@ description:
     stable links through C(current). A tree from before releases is converted on the way. With
     C(state_dir) it then compares what runs with each site's deployed-state record (C(status),
     the same as wsgi.deploy.site_state's).
+  - C(action=rollback) switches each site of C(targets) back to an earlier complete release
+    (an id, C(previous) - the newest one before the current, or C(recorded) - what its
+    deployed-state record says ran) and returns, as C(activate) does, the C(status); each result
+    names the releases crossed whose build applied migrations (C(crosses_migrations)).
   - C(action=prune) keeps the newest C(keep) releases (and always the current and the
     previous one), deletes older and incomplete ones and the virtualenvs no release uses.
 options:
   action:
     description: What to do.
     type: str
-    choices: [plan, activate, prune]
+    choices: [plan, activate, rollback, prune]
     required: true
   sites:
     description:
@@ -54,8 +58,17 @@ options:
     type: dict
     default: {}
   state_dir:
-    description: For C(activate), where the deployed-state records are (returns C(status)).
+    description: For C(activate) and C(rollback), where the records are (returns C(status)).
     type: path
+  migrated:
+    description: For C(activate), the sites whose new release applied migrations.
+    type: list
+    elements: str
+    default: []
+  targets:
+    description: For C(rollback), per site where to go back to (an id, C(previous), C(recorded)).
+    type: dict
+    default: {}
 author:
   - wsgi-deploy maintainers (@wsgi-deploy)
 """
@@ -247,6 +260,8 @@ def activate_site(site: dict[str, Any], check: bool) -> dict[str, Any]:
         return {"changed": changed, "previous": previous, "release": release}
     if manifest is not None and not manifest.get("complete"):
         manifest.update(complete=True, completed=rel.iso_now())
+        if site.get("migrated"):
+            manifest["migrated"] = True  # its build applied migrations to the shared database
         rel.write_json(os.path.join(release_dir, rel.MANIFEST), manifest)
     rel.atomic_link(os.path.join("releases", release), site["current"])
     for name, target in stable:
@@ -254,16 +269,68 @@ def activate_site(site: dict[str, Any], check: bool) -> dict[str, Any]:
     return {"changed": changed, "previous": previous, "release": release}
 
 
+def rollback_target(site: dict[str, Any], target: str) -> str:
+    """The release a rollback goes to: an id, 'previous' (the newest complete release before
+    the current one) or 'recorded' (the release the deployed-state record says ran)."""
+    releases_dir = site["releases_dir"]
+    current = rel.current_id(site["current"])
+    complete = [
+        r
+        for r in rel.release_ids(releases_dir)
+        if (rel.manifest(releases_dir, r) or {}).get("complete")
+    ]
+    if target == "recorded":
+        record = rel.read_json(site["state_file"]) or {}
+        found = record.get("release")
+        if not found or found == current:
+            raise LookupError(f"site '{site['name']}': no recorded earlier release to go back to")
+        return str(found)
+    if target == "previous":
+        older = [r for r in complete if current and r < current]
+        if not older:
+            raise ValueError(f"site '{site['name']}': no release before {current} to go back to")
+        return older[-1]
+    if target not in complete:
+        known = ", ".join(complete) or "none"
+        raise ValueError(f"site '{site['name']}': no complete release {target!r} (kept: {known})")
+    return target
+
+
+def rollback_site(site: dict[str, Any], target: str, check: bool) -> dict[str, Any]:
+    """Switch a site's `current` back to an earlier release (its own virtualenv, static files)."""
+    release = rollback_target(site, target)
+    releases_dir = site["releases_dir"]
+    current = rel.current_id(site["current"])
+    manifest = rel.manifest(releases_dir, release) or {}
+    # Releases newer than the target up to the current one whose build migrated the database.
+    crossed = [
+        r
+        for r in rel.release_ids(releases_dir)
+        if release < r <= (current or "") and (rel.manifest(releases_dir, r) or {}).get("migrated")
+    ]
+    result = activate_site(
+        {**site, "release": release, "venv_key": manifest.get("venv_key")}, check
+    )
+    result.update(rolled_back_from=current, crosses_migrations=crossed)
+    return result
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "action": {"type": "str", "choices": ["plan", "activate", "prune"], "required": True},
+            "action": {
+                "type": "str",
+                "choices": ["plan", "activate", "rollback", "prune"],
+                "required": True,
+            },
             "sites": {"type": "list", "elements": "dict", "required": True},
             "interpreters": {"type": "dict", "default": {}},
             "venv_packages": {"type": "dict", "default": {}},
             "commits": {"type": "dict", "default": {}},
             "releases": {"type": "dict", "default": {}},
             "state_dir": {"type": "path"},
+            "migrated": {"type": "list", "elements": "str", "default": []},
+            "targets": {"type": "dict", "default": {}},
         },
         supports_check_mode=True,
     )
@@ -279,8 +346,19 @@ def main() -> None:
                 planned = (params["releases"] or {}).get(site["name"])
                 if not planned:
                     continue
-                wanted = {"release": planned["release"], "venv_key": planned["venv_key"]}
+                wanted = {
+                    "release": planned["release"],
+                    "venv_key": planned["venv_key"],
+                    "migrated": site["name"] in (params["migrated"] or []),
+                }
                 results[site["name"]] = activate_site({**site, **wanted}, check)
+            elif params["action"] == "rollback":
+                target = (params["targets"] or {}).get(site["name"])
+                if target:
+                    try:
+                        results[site["name"]] = rollback_site(site, str(target), check)
+                    except LookupError as exc:  # nothing to go back to: said, not fatal
+                        results[site["name"]] = {"changed": False, "skipped": str(exc)}
             else:
                 results[site["name"]] = rel.prune(site, check)
     except (OSError, ValueError) as exc:
@@ -296,7 +374,7 @@ def main() -> None:
     else:
         changed = any(r["changed"] for r in results.values())
     extra: dict[str, Any] = {}
-    if params["action"] == "activate" and params["state_dir"]:
+    if params["action"] in ("activate", "rollback") and params["state_dir"]:
         # What runs compared with what should run, once every site is switched (its records).
         extra["status"] = {s["name"]: status(s, params) for s in params["sites"]}
     module.exit_json(

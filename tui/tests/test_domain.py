@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -454,3 +455,12 @@ def test_gc_guard_freezes_survivors_only_while_runs_are_active() -> None:
     finally:
         guard.uninstall()
     assert guard._callback not in gc.callbacks
+
+
+def test_rollback_runs_the_rollback_playbook_with_its_sites_and_release() -> None:
+    spec = RunSpec(inventory="inv", project_dir="/p", action=Action.ROLLBACK, sites=("guestbook",))
+    assert spec.playbook == "playbooks/rollback.yml"
+    assert spec.all_extra_vars() == {"wsgi_rollback_sites": ["guestbook"]}
+    pinned = replace(spec, release="20261201T120000Z-3f2a9c1b")
+    assert pinned.all_extra_vars()["wsgi_rollback_to"] == "20261201T120000Z-3f2a9c1b"
+    assert RunSpec(inventory="inv", project_dir="/p", action=Action.ROLLBACK).validate()

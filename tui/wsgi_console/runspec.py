@@ -20,6 +20,7 @@ class Action(StrEnum):
     DEPLOY_SITES = "deploy_sites"
     REMOVE_SITE = "remove_site"
     SWITCH_STACK = "switch_stack"
+    ROLLBACK = "rollback"
     PREFLIGHT = "preflight"
     STATUS = "status"  # read-only: the deployed-state records (the matrix reads them)
 
@@ -29,6 +30,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.DEPLOY_SITES: "Deploy selected sites",
     Action.REMOVE_SITE: "Remove a site",
     Action.SWITCH_STACK: "Switch sites to another stack",
+    Action.ROLLBACK: "Roll sites back to their previous release",
     Action.PREFLIGHT: "Preflight checks only",
 }
 # Actions an operator launches from the run setup (STATUS is the matrix's own reading).
@@ -40,6 +42,7 @@ ACTION_PLAYBOOKS: dict[Action, str] = {
     Action.DEPLOY_SITES: "site.yml",
     Action.REMOVE_SITE: "playbooks/remove_site.yml",
     Action.SWITCH_STACK: "site.yml",
+    Action.ROLLBACK: "playbooks/rollback.yml",
     Action.PREFLIGHT: "playbooks/preflight.yml",
     Action.STATUS: "playbooks/status.yml",
 }
@@ -68,6 +71,7 @@ class RunSpec:
     verbosity: int = 0
     sites: tuple[str, ...] = ()
     stack: str | None = None
+    release: str | None = None  # a rollback's target release id (None: the previous one)
     extra_vars: dict[str, Any] = field(default_factory=dict)
     forks: int | None = None
     # Who runs it and as which run: passed to the playbooks (``wsgi_run_id``, ``wsgi_run_by``),
@@ -102,7 +106,12 @@ class RunSpec:
     def validate(self) -> list[str]:
         """Problems that prevent a launch (empty when the spec is launchable)."""
         problems: list[str] = []
-        if self.action in (Action.DEPLOY_SITES, Action.REMOVE_SITE, Action.SWITCH_STACK):
+        if self.action in (
+            Action.DEPLOY_SITES,
+            Action.REMOVE_SITE,
+            Action.SWITCH_STACK,
+            Action.ROLLBACK,
+        ):
             if not self.sites:
                 problems.append(f"{ACTION_LABELS[self.action]}: choose at least one site")
         if self.action is Action.REMOVE_SITE and len(self.sites) > 1:
@@ -119,6 +128,11 @@ class RunSpec:
             return {"wsgi_only_sites": list(self.sites)}
         if self.action is Action.REMOVE_SITE:
             return {"wsgi_remove_site": self.sites[0]} if self.sites else {}
+        if self.action is Action.ROLLBACK:
+            rollback: dict[str, Any] = {"wsgi_rollback_sites": list(self.sites)}
+            if self.release:
+                rollback["wsgi_rollback_to"] = self.release
+            return rollback
         if self.action is Action.SWITCH_STACK and self.sites:
             return {
                 "wsgi_only_sites": list(self.sites),

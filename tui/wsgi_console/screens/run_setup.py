@@ -81,7 +81,7 @@ class RunSetupScreen(Screen[None]):
                     allow_blank=False,
                     id="action",
                 )
-                yield Label("Sites (deploy / remove / switch)")
+                yield Label("Sites (deploy / remove / switch / roll back)")
                 yield MarkedSelectionList(
                     *[(name, name, name in spec.sites) for name in sites], id="sites"
                 )
@@ -92,6 +92,10 @@ class RunSetupScreen(Screen[None]):
                     value=spec.stack if spec.stack in STACKS else self._auto_stack,
                     allow_blank=False,
                     id="stack",
+                )
+                yield Label("Release id (rollback; empty = each site's previous release)")
+                yield Input(
+                    value=spec.release or "", placeholder="20261201T120000Z-3f2a9c1b", id="release"
                 )
                 yield Label("Targets: hosts, groups or patterns (empty = all wsgi_servers)")
                 yield Input(
@@ -149,6 +153,7 @@ class RunSetupScreen(Screen[None]):
         sites = tuple(self.query_one("#sites", SelectionList).selected)
         stack_value = self.query_one("#stack", Select).value
         targets = tuple(self.query_one("#targets", Input).value.split())
+        release = self.query_one("#release", Input).value.strip() or None
         tags = tuple(self.query_one("#tags", SelectionList).selected)
         check = self.query_one("#mode-check", MarkedRadioButton).value
         verbosity = self.query_one("#verbosity", Select).value
@@ -171,6 +176,7 @@ class RunSetupScreen(Screen[None]):
             verbosity=int(cast(Any, verbosity)) if isinstance(verbosity, int) else 0,
             sites=sites,
             stack=str(stack_value) if action is Action.SWITCH_STACK else None,
+            release=release if action is Action.ROLLBACK else None,
             extra_vars=extra,
             forks=self.initial.forks,
         )
