@@ -121,7 +121,8 @@ def test_code_is_not_writable_by_the_web_or_app_user(host, site_name: str) -> No
     root = f"/srv/wsgi/{site_name}"
     assert host.file(f"{root}/src").is_symlink and host.file(f"{root}/src").user == "root"
     assert host.file(f"{root}/current").linked_to.startswith(f"{root}/releases/")
-    dirs = " ".join(f"{root}/{d}" for d in ("releases", "venvs", "wsgi", "stage", "bin"))
+    dirs = " ".join(f"{root}/{d}" for d in ("releases", "venvs", "wsgi", "bin"))
+    dirs += " /var/lib/wsgi-deploy/stage"  # the staged sources (one tree per source base dir)
     for user in ("www-data", f"wsgi-{site_name}"):
         probe = host.run(f"runuser -u {user} -- find {dirs} -writable -print -quit")
         assert probe.rc == 0, probe.stderr

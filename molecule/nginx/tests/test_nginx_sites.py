@@ -242,7 +242,8 @@ def test_server_blocks_and_default_server(host) -> None:  # noqa: ANN001
 @pytest.mark.parametrize("site_name", ["hello", "guestbook", "polls"])
 def test_code_is_not_writable_by_the_web_or_app_user(host, site_name: str) -> None:  # noqa: ANN001
     root = f"/srv/wsgi/{site_name}"
-    dirs = " ".join(f"{root}/{d}" for d in ("releases", "venvs", "wsgi", "stage"))
+    dirs = " ".join(f"{root}/{d}" for d in ("releases", "venvs", "wsgi"))
+    dirs += " /var/lib/wsgi-deploy/stage"  # the staged sources (one tree per source base dir)
     for user in ("www-data", f"wsgi-{site_name}"):
         probe = host.run(f"runuser -u {user} -- find {dirs} -writable -print -quit")
         assert probe.rc == 0, probe.stderr
