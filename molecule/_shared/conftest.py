@@ -27,8 +27,9 @@ def site(address: str) -> Callable[[str], Site]:
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest's reporter
-    """The list of every bad-input kind tried, its verdict and message (test_1_hostile_input),
-    and the fault recovery report (test_3_faults)."""
+    """The reports some scenarios print at the end: every bad-input kind tried with its verdict
+    and message (safety, test_1_hostile_input), fault recovery (safety, test_3_faults), requests
+    served and failed through each kind of redeploy (releases, test_releases)."""
     report = getattr(sys.modules.get("test_1_hostile_input"), "REPORT", None)
     if report:
         terminalreporter.section(f"bad input: {len(report)} kinds tried")
@@ -39,4 +40,9 @@ def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest'
     if faults:
         terminalreporter.section("fault recovery under load (4 clients)")
         for line in faults:
+            terminalreporter.write_line(line)
+    releases = getattr(sys.modules.get("test_releases"), "REPORT", None)
+    if releases:
+        terminalreporter.section("redeploys under load (4 clients per host)")
+        for line in releases:
             terminalreporter.write_line(line)

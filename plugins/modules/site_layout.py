@@ -35,17 +35,29 @@ options:
     elements: dict
     default: []
   files:
-    description: Files (C(path), C(content), C(owner), C(group), C(mode)).
+    description: Files with their full content.
     type: list
     elements: dict
     default: []
+    suboptions:
+      path: {description: Absolute path., type: path, required: true}
+      content: {description: Full content., type: str, required: true}
+      owner: {description: Owner., type: str, default: root}
+      group: {description: Group., type: str, default: root}
+      mode: {description: Octal permissions., type: str, default: "0644"}
   secret_files:
     description: Files holding secrets, like C(files) but never logged or shown in a diff.
     type: list
     elements: dict
     default: []
+    suboptions:
+      path: {description: Absolute path., type: path, required: true}
+      content: {description: Full content., type: str, required: true}
+      owner: {description: Owner., type: str, default: root}
+      group: {description: Group., type: str, default: root}
+      mode: {description: Octal permissions., type: str, default: "0644"}
 author:
-  - wsgi-deploy maintainers
+  - wsgi-deploy maintainers (@wsgi-deploy)
 """
 
 EXAMPLES = r"""

@@ -5,6 +5,7 @@ the run (and kept in $WSGI_TEST_LOGS/bad-input-report.txt)."""
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -283,8 +284,14 @@ def _make_sources() -> None:
 
 
 # Prepared on the hosts before they are fingerprinted (part of "before").
+# An interpreter that says it is CPython 3.99 (the host checks ask every interpreter with a probe).
+FAKE_PYTHON_SCRIPT = (
+    "#!/bin/sh\n"
+    'echo \'{"version": "3.99", "implementation": "CPython", "venv": true, "ensurepip": true}\'\n'
+)
 HOST_SETUP = (
-    f"mkdir -p {Path(FAKE_PYTHON).parent} && printf '#!/bin/sh\\necho 3.99\\n' > {FAKE_PYTHON} "
+    f"mkdir -p {Path(FAKE_PYTHON).parent} && echo "
+    f"{base64.b64encode(FAKE_PYTHON_SCRIPT.encode()).decode()} | base64 -d > {FAKE_PYTHON} "
     f"&& chmod 755 {FAKE_PYTHON}; "
     "id alice >/dev/null 2>&1 || useradd --system --shell /usr/sbin/nologin alice; "
     "getent group wsgi-grouponly >/dev/null || groupadd --system wsgi-grouponly; "
