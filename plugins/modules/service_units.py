@@ -27,7 +27,7 @@ options:
     description:
       - With C(stop), the TCP ports the stopped units hold (80, 443 for a web server). The stops
         are sent without waiting for the units to finish, and C(ensure) starts as soon as these
-        ports are free (a web server stops listening at once, then lets its requests finish):
+        ports are free (a web server stops listening at once, then lets its requests finish),
         the shortest hand-over of the ports from one server to another.
     type: list
     elements: int
