@@ -4,6 +4,7 @@ name the site and the field, normalisation derives every path and default."""
 from __future__ import annotations
 
 import importlib
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -167,6 +168,27 @@ def test_normalize_script_site(settings: dict[str, Any]) -> None:
     assert rec["source"]["sync_root"] == base + "/" and rec["source"]["sync_rel"] == "hello"
     assert rec["stage_dir"] == rec["source"]["stage_base"] + "/hello"
     assert rec["stage_dir"].startswith("/var/lib/wsgi-deploy/stage/")
+
+
+def test_the_staging_tree_does_not_depend_on_where_the_sources_are_on_the_controller(
+    settings: dict[str, Any], tmp_path: Path
+) -> None:
+    # The same sites run from two checkouts (or copies) of the sources: the same trees on the host.
+    one, two = tmp_path / "one", tmp_path / "elsewhere" / "two"
+    for copy in (one, two):
+        shutil.copytree(tmp_path / "hello", copy / "hello")
+    outside = {"path": str(tmp_path / "gb")}  # outside the base dir: a tree of its own
+    sites = [hello(), guestbook(source=outside)]
+    here = model.wsgi_site_normalize(sites, dict(settings, source_base_dir=str(one)))
+    there = model.wsgi_site_normalize(sites, dict(settings, source_base_dir=str(two)))
+    assert here[0]["source"]["sync_root"] != there[0]["source"]["sync_root"]
+    assert [r["stage_dir"] for r in here] == [r["stage_dir"] for r in there]
+    assert here[0]["stage_dir"] != here[1]["stage_dir"]
+    assert here[0]["source"]["stage_base"] != here[1]["source"]["stage_base"]
+    # Sites under one base dir share one tree (one rsync), each in its own directory of it.
+    both = model.wsgi_site_normalize([hello(), guestbook()], settings)
+    assert both[0]["source"]["stage_base"] == both[1]["source"]["stage_base"]
+    assert both[1]["stage_dir"] == both[1]["source"]["stage_base"] + "/gb"
 
 
 def test_normalize_django_site_strips_secrets(settings: dict[str, Any]) -> None:

@@ -36,6 +36,8 @@ HEALTH_KEYS = {"path", "status", "text", "timeout"}
 SOCKET_RE = re.compile(r"^/run/[A-Za-z0-9._/-]+\.sock$")
 SIZE_RE = re.compile(r"^[0-9]+[kKmMgG]?$")
 STATES = ("present", "absent")
+# Where the local sources are staged on the host (one tree per synchronised controller directory).
+STAGE_ROOT = "/var/lib/wsgi-deploy/stage"
 SITE_KEYS = {
     "name", "domain", "aliases", "path", "kind", "source", "entry", "django_settings",
     "requirements_file", "requirements", "python", "env", "secrets", "static", "media",
@@ -817,7 +819,28 @@ def wsgi_site_normalize(sites: Any, settings: dict[str, Any] | None = None) -> l
     over, print and diff.
     """
     settings = settings or {}
-    return [_normalize(site, settings) for site in sites or []]
+    records = [_normalize(site, settings) for site in sites or []]
+    _place_staging_trees(records, settings)
+    return records
+
+
+def _place_staging_trees(records: list[dict[str, Any]], s: dict[str, Any]) -> None:
+    """Where on the host each controller directory synchronised for the sites is staged: one
+    tree per directory, named after the sites staged from it, not after the directory's path on
+    the controller. The same inventory run from another checkout, workspace or copy of the
+    sources (the default `source_base_dir` is the playbook's directory) then finds the tree it
+    staged before: an unchanged host stays unchanged, and no tree is left behind per path."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for rec in records:
+        if rec["source"].get("type") == "local":
+            groups.setdefault(rec["source"]["sync_root"], []).append(rec)
+    root = str(s.get("stage_root") or STAGE_ROOT)
+    for members in groups.values():
+        names = "\n".join(sorted({str(rec["name"]) for rec in members}))
+        stage_base = f"{root}/{hashlib.sha256(names.encode()).hexdigest()[:12]}"
+        for rec in members:
+            rec["source"]["stage_base"] = stage_base
+            rec["stage_dir"] = posixpath.normpath(f"{stage_base}/{rec['source']['sync_rel']}")
 
 
 def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
@@ -835,7 +858,7 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
     source = dict(site.get("source") or {})
     stage_dir = f"{root}/stage"
     if source.get("path"):
-        source, stage_dir = _local_source(site, s)
+        source = _local_source(site, s)  # staged where _place_staging_trees says
     elif source.get("git"):
         source = {"type": "git", "repo": source["git"], "version": source.get("version", "HEAD")}
     django_settings = site.get("django_settings")
@@ -915,22 +938,19 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _local_source(site: dict[str, Any], s: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """A local source and where it is staged on the host. Every source under the controller's
-    `source_base_dir` is synchronised by one rsync of that directory (filtered to the sources the
-    host's sites use) into one staging tree, so a host costs one transfer, not one per site;
-    sites with the same source share its staged copy."""
+def _local_source(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
+    """A local source. Every source under the controller's `source_base_dir` is synchronised by
+    one rsync of that directory (filtered to the sources the host's sites use) into one staging
+    tree, so a host costs one transfer, not one per site; sites with the same source share its
+    staged copy. Where that tree is (`stage_base`, the site's `stage_dir`) depends on the other
+    sites: _place_staging_trees."""
     src = str(_source_dir(site, s))
     base = os.path.normpath(str(s.get("source_base_dir") or os.getcwd()))
     if _within(src, base):
         sync_root, rel = base, os.path.relpath(src, base)
     else:
         sync_root, rel = src, "."
-    key = hashlib.sha256(sync_root.encode()).hexdigest()[:12]
-    stage_base = f"{s.get('stage_root', '/var/lib/wsgi-deploy/stage')}/{key}"
-    stage = posixpath.normpath(f"{stage_base}/{rel}")
-    source = {"type": "local", "path": f"{src}/", "sync_root": f"{sync_root}/", "sync_rel": rel}
-    return {**source, "stage_base": stage_base}, stage
+    return {"type": "local", "path": f"{src}/", "sync_root": f"{sync_root}/", "sync_rel": rel}
 
 
 def _static(site: dict[str, Any], kind: str, root: str) -> dict[str, Any] | None:

@@ -18,6 +18,8 @@ description:
     did not create).
   - Directories and files get the owner, group and mode given; files are written atomically.
     C(secret_files) are never shown, in a log, a result or a diff.
+  - C(prune) removes, in a directory of the collection's own, every entry not named in its
+    C(keep) (the staging trees no site of the host is staged in any more).
   - Supports check mode and diff mode.
 options:
   users:
@@ -45,6 +47,16 @@ options:
       owner: {description: Owner., type: str, default: root}
       group: {description: Group., type: str, default: root}
       mode: {description: Octal permissions., type: str, default: "0644"}
+  prune:
+    description:
+      - Directories that hold only what the collection made, with the names of the entries to keep;
+        every other entry is removed (after C(dirs) are ensured).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path: {description: Absolute path of the directory., type: path, required: true}
+      keep: {description: Names of its entries to keep., type: list, elements: str, default: []}
   secret_files:
     description: Files holding secrets, like C(files) but never logged or shown in a diff.
     type: list
@@ -71,7 +83,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed_paths:
-  description: The users (C(user:<name>)) and paths that were (or would be) changed.
+  description: The users (C(user:<name>)) and paths that were (or would be) changed or removed.
   type: list
   elements: str
   returned: always
@@ -80,6 +92,7 @@ changed_paths:
 import grp  # noqa: E402
 import os  # noqa: E402
 import pwd  # noqa: E402
+import shutil  # noqa: E402
 import subprocess  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -175,6 +188,26 @@ def ensure_file(spec: dict[str, Any], check: bool) -> tuple[bool, str | None]:
     return True, (before or b"").decode("utf-8", "replace")
 
 
+def prune_dir(spec: dict[str, Any], check: bool) -> list[str]:
+    """Remove the entries of a directory of the collection's own that are not to be kept."""
+    path, keep = spec["path"], set(spec.get("keep") or [])
+    if os.path.islink(path) or not os.path.isdir(path):
+        return []
+    removed: list[str] = []
+    for name in sorted(os.listdir(path)):
+        if name in keep:
+            continue
+        entry = os.path.join(path, name)
+        removed.append(entry)
+        if check:
+            continue
+        if os.path.isdir(entry) and not os.path.islink(entry):
+            shutil.rmtree(entry)
+        else:
+            os.unlink(entry)
+    return removed
+
+
 def _known(spec: dict[str, Any]) -> bool:
     """In check mode a user or group created by this run does not exist yet."""
     try:
@@ -198,6 +231,15 @@ def main() -> None:
             "marker": {"type": "str", "default": "WSGI site "},
             "dirs": {"type": "list", "elements": "dict", "default": []},
             "files": {"type": "list", "elements": "dict", "default": [], "options": file_spec},
+            "prune": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "path": {"type": "path", "required": True},
+                    "keep": {"type": "list", "elements": "str", "default": []},
+                },
+            },
             "secret_files": {
                 "type": "list",
                 "elements": "dict",
@@ -219,6 +261,8 @@ def main() -> None:
         for spec in p["dirs"]:
             if ensure_dir(spec, check):
                 changed.append(spec["path"])
+        for spec in p["prune"]:
+            changed.extend(prune_dir(spec, check))
         for spec in p["files"]:
             did, before = ensure_file(spec, check)
             if did:
