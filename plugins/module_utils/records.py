@@ -98,12 +98,20 @@ def describe(site: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def record(site: dict[str, Any], params: dict[str, Any], check: bool) -> bool:
+def record(
+    site: dict[str, Any],
+    params: dict[str, Any],
+    check: bool,
+    pruned: dict[str, Any] | None = None,
+) -> bool:
+    """Write the site's record when it changed. `pruned`: what rel.prune removed (or, in check
+    mode, would remove) just before, left out of the release list."""
     path = os.path.join(params["state_dir"], f"{site['name']}.json")
     now = fingerprint(site)
     old = rel.read_json(path) or {}
     data = describe(site)
-    release_list = releases_of(site, now["release"])
+    gone = set((pruned or {}).get("removed") or [])
+    release_list = [r for r in releases_of(site, now["release"]) if r["id"] not in gone]
     for entry in release_list:
         if entry["current"]:
             data["source"] = {**data["source"], "version": entry["version"]}

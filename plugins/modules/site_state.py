@@ -22,7 +22,8 @@ description:
     leaves them as they are). Run it only after the sites answered.
   - With C(check_port), C(action=record) first checks that every site answers through its web
     server on that port (its C(health), with its Host name) and fails naming those that do not
-    (their records are then not written); with C(prune), it then prunes old releases.
+    (their records are then not written); with C(prune), it then prunes old releases before it
+    writes the records (which list the releases kept).
   - C(action=forget) deletes the records of removed sites.
 options:
   action:
@@ -119,10 +120,14 @@ def main() -> None:
         module.exit_json(
             changed=False, sites={s["name"]: status(s, params) for s in params["sites"]}
         )
+    # Pruned before the records are written, so that a record lists the releases that are kept.
+    pruned: dict[str, Any] = {}
+    if params["action"] == "record" and params["prune"]:
+        pruned = {site["name"]: rel.prune(site, module.check_mode) for site in params["sites"]}
     changed: list[str] = []
     for site in params["sites"]:
         if params["action"] == "record":
-            if record(site, params, module.check_mode):
+            if record(site, params, module.check_mode, pruned.get(site["name"])):
                 changed.append(site["name"])
         else:
             path = os.path.join(params["state_dir"], f"{site['name']}.json")
@@ -130,9 +135,6 @@ def main() -> None:
                 changed.append(site["name"])
                 if not module.check_mode:
                     os.unlink(path)
-    pruned: dict[str, Any] = {}
-    if params["action"] == "record" and params["prune"]:
-        pruned = {site["name"]: rel.prune(site, module.check_mode) for site in params["sites"]}
     changed_pruned = [name for name, result in pruned.items() if result["changed"]]
     module.exit_json(changed=bool(changed or changed_pruned), sites=changed, pruned=pruned)
 
