@@ -1,5 +1,7 @@
 """The release modules run for real (as Ansible runs them, one process each) on a site tree made
-in a temporary directory: the record a run writes lists the releases kept after pruning."""
+in a temporary directory: the record a run writes lists the releases kept after pruning, and a
+site switched back to the release its record names is still reloaded (its processes run the
+release it left)."""
 
 from __future__ import annotations
 
@@ -97,3 +99,28 @@ def test_check_mode_records_what_pruning_would_keep(site: dict[str, Any], tmp_pa
     assert checked["pruned"]["hello"]["removed"] == ids[:2]
     assert checked["sites"] == ["hello"]  # its record would change: two releases fewer
     assert sorted(os.listdir(site["releases_dir"])) == ids  # check mode removes nothing
+
+
+@pytest.mark.parametrize(("venv", "restart"), [("k1", False), ("k2", True)])
+def test_a_site_switched_back_to_its_recorded_release_is_reloaded(
+    site: dict[str, Any], tmp_path: Path, venv: str, restart: bool
+) -> None:
+    """What the automatic rollback after a failed health check does: the record still names the
+    release that ran before, so what is on disk matches it again, but the app's processes run
+    the failed release (loaded when it was switched in): they must be reloaded."""
+    good, bad = "20261201T120001Z-00000001", "20261201T120002Z-00000002"
+    _release(site, good)
+    _release(site, bad, venv=venv)
+    _switch(site, good)
+    state = tmp_path / "state"
+    run_module("site_state", _record_args(site, state))
+    _switch(site, bad)  # the failed release was switched in and reloaded
+    args = {"action": "rollback", "sites": [site], "targets": {"hello": "recorded"}}
+    rolled = run_module("site_release", {**args, "state_dir": str(state)})
+    assert rolled["releases"]["hello"].get("release") == good, rolled
+    status = rolled["status"]["hello"]
+    assert status["reload"] is True, status["reasons"]
+    assert status["restart"] is restart, status["reasons"]
+    # A site this call did not switch keeps what the comparison with its record says.
+    again = run_module("site_release", {**args, "targets": {}, "state_dir": str(state)})
+    assert again["status"]["hello"]["reload"] is False

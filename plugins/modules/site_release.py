@@ -21,7 +21,9 @@ description:
     site's C(current) link to it in one rename; C(src), C(venv) and C(static) of the site are
     stable links through C(current). A tree from before releases is converted on the way. With
     C(state_dir) it then compares what runs with each site's deployed-state record (C(status),
-    the same as wsgi.deploy.site_state's).
+    the same as wsgi.deploy.site_state's); a site it switched is to be reloaded (and restarted
+    when the release it left had another virtualenv) whatever its record says, since its
+    processes still run the release it left.
   - C(action=rollback) switches each site of C(targets) back to an earlier complete release
     (an id, C(previous) - the newest one before the current, or C(recorded) - what its
     deployed-state record says ran) and returns, as C(activate) does, the C(status); each result
@@ -315,6 +317,26 @@ def rollback_site(site: dict[str, Any], target: str, check: bool) -> dict[str, A
     return result
 
 
+def reload_switched(
+    site: dict[str, Any], st: dict[str, Any], result: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A site whose `current` this call switched is reloaded whatever its record says: its
+    processes still run the release it left. (The automatic rollback after a failed health check
+    goes back to the release the record names: what is on disk matches the record again, but
+    the app runs the failed release until it is reloaded.) It restarts when the virtualenv of
+    the release it left is another one."""
+    left, taken = (result or {}).get("previous"), (result or {}).get("release")
+    if not (result or {}).get("changed") or not left or left == taken:
+        return st
+    venvs = [(rel.manifest(site["releases_dir"], r) or {}).get("venv_key") for r in (left, taken)]
+    return {
+        **st,
+        "reasons": [*st["reasons"], f"switched from {left}"],
+        "reload": True,
+        "restart": st["restart"] or venvs[0] != venvs[1],
+    }
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -376,7 +398,10 @@ def main() -> None:
     extra: dict[str, Any] = {}
     if params["action"] in ("activate", "rollback") and params["state_dir"]:
         # What runs compared with what should run, once every site is switched (its records).
-        extra["status"] = {s["name"]: status(s, params) for s in params["sites"]}
+        extra["status"] = {
+            s["name"]: reload_switched(s, status(s, params), results.get(s["name"]))
+            for s in params["sites"]
+        }
     module.exit_json(
         changed=changed, releases=results, seconds=round(time.monotonic() - started, 3), **extra
     )
