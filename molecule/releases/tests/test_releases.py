@@ -129,10 +129,12 @@ def _deploy(path: Path, *args: str) -> Run:
     return run_playbook("site.yml", path, *args)
 
 
-def _rollback(path: Path, to: str | None = None) -> Run:
+def _rollback(path: Path, to: str | None = None, host: str | None = None) -> Run:
     args = ["-e", json.dumps({"wsgi_rollback_sites": ["beacon"]})]
     if to:
         args += ["-e", f"wsgi_rollback_to={to}"]
+    if host:
+        args += ["--limit", host]
     return run_playbook("playbooks/rollback.yml", path, *args)
 
 
@@ -232,18 +234,31 @@ def test_a_rollback_to_the_previous_release_fails_no_request(tmp_path: Path) -> 
 
 
 def test_a_rollback_to_a_given_release(tmp_path: Path) -> None:
+    """Each host goes, in a run of its own, to ids of its own releases that `previous` would not
+    pick: the newest one (after the current), then the oldest (two before it). The other host is
+    left as it was. (Hosts built in the same second may have the same ids: ids are a UTC time and
+    a hash of the code.)"""
     sites = copy.deepcopy(SITES)
     sites[0]["env"] = {"BEACON_SETTING": "second"}
     path = _inventory(tmp_path, Apps(tmp_path / "apps"), sites)
-    first = {h: _record(h)["releases"][0]["id"] for h in HOSTS}
-    assert len(set(first.values())) == 2  # ids differ between hosts (their build time)
+    wanted = {
+        "newest": "beacon v2 setting=second extra=yes",  # the release that added six
+        "oldest": "beacon v1 setting=second extra=no",
+    }
     for host in HOSTS:
-        with _loaded(f"rollback to release {first[host]}", hosts=(host,)) as loads:
-            run = _rollback(path, to=first[host])
-        assert run.rc == 0, run.output[-3000:]
-        assert not loads[host].failed(), loads[host].summary()
-        assert _beacon(host) == "beacon v1 setting=second extra=no"
-        assert _current(host) == first[host]
+        (other,) = set(HOSTS) - {host}
+        ids = [r["id"] for r in _record(host)["releases"]]
+        assert len(ids) >= 3 and ids == _releases(host), ids
+        assert _current(host) not in (ids[0], ids[-1]), ids
+        for which, to in (("newest", ids[-1]), ("oldest", ids[0])):
+            untouched = (_current(other), _record(other)["release"])
+            with _loaded(f"rollback to a given release (the {which})", hosts=(host,)) as loads:
+                run = _rollback(path, to=to, host=host)
+            assert run.rc == 0, run.output[-3000:]
+            assert not loads[host].failed(), loads[host].summary()
+            assert _current(host) == to and _record(host)["release"] == to
+            assert _beacon(host) == wanted[which]
+            assert (_current(other), _record(other)["release"]) == untouched
 
 
 # ---------------------------------------------------------------------------- failing releases
