@@ -340,7 +340,8 @@ def test_data_and_migrations_across_releases(tmp_path: Path) -> None:
     sites = copy.deepcopy(SITES)
     sites[0]["env"] = {"BEACON_SETTING": "second"}
     sites[1]["source"] = {"path": str(polls)}
-    run = _deploy(_inventory(tmp_path, Apps(tmp_path / "apps"), sites))
+    apps = Apps(tmp_path / "apps")
+    run = _deploy(_inventory(tmp_path, apps, sites))
     assert run.rc == 0, run.output[-3000:]
     for host in HOSTS:
         assert vote_once(_polls(host))[0] == before[host]  # the votes are still there
@@ -350,7 +351,7 @@ def test_data_and_migrations_across_releases(tmp_path: Path) -> None:
         assert "[X] 9999_note" in shown, shown
     rolled = run_playbook(
         "playbooks/rollback.yml",
-        _inventory(tmp_path, Apps(tmp_path / "apps"), sites),
+        _inventory(tmp_path, apps, sites),
         "-e",
         json.dumps({"wsgi_rollback_sites": ["polls"]}),
     )
