@@ -6,13 +6,16 @@
 #   containers.sh demo-up         start the demo target containers (idempotent)
 #   containers.sh demo-down       remove them
 # Environment knobs: WSGI_IMAGE_PREFIX (default wsgi-systemd), WSGI_SUITES (default "bookworm trixie"),
-# WSGI_DEMO_APACHE_PORT (default 8080), WSGI_DEMO_NGINX_PORT (default 8081), WSGI_MIRROR.
+# WSGI_DEMO_APACHE_PORT (default 8080), WSGI_DEMO_NGINX_PORT (default 8081), their HTTPS ports
+# WSGI_DEMO_APACHE_TLS_PORT (default 8443), WSGI_DEMO_NGINX_TLS_PORT (default 8444), WSGI_MIRROR.
 set -euo pipefail
 
 PREFIX=${WSGI_IMAGE_PREFIX:-wsgi-systemd}
 SUITES=${WSGI_SUITES:-bookworm trixie}
 APACHE_PORT=${WSGI_DEMO_APACHE_PORT:-8080}
 NGINX_PORT=${WSGI_DEMO_NGINX_PORT:-8081}
+APACHE_TLS_PORT=${WSGI_DEMO_APACHE_TLS_PORT:-8443}
+NGINX_TLS_PORT=${WSGI_DEMO_NGINX_TLS_PORT:-8444}
 DEMO_SUITE=${WSGI_DEMO_SUITE:-bookworm}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -103,15 +106,20 @@ cmd_images() {
 }
 
 run_target() {
-  local name=$1 port=$2
+  local name=$1 port=$2 tls_port=$3
   if docker container inspect "$name" >/dev/null 2>&1; then
-    if [ "$(docker inspect -f '{{.State.Running}}' "$name")" != true ]; then docker start "$name" >/dev/null; fi
-    log "container $name is running (127.0.0.1:$port -> 80)"
-    return
+    if ! docker inspect -f '{{json .HostConfig.PortBindings}}' "$name" | grep -q '"443/tcp"'; then
+      log "container $name publishes no HTTPS port (made before the demo had HTTPS): recreating it"
+      docker rm -f "$name" >/dev/null
+    else
+      if [ "$(docker inspect -f '{{.State.Running}}' "$name")" != true ]; then docker start "$name" >/dev/null; fi
+      log "container $name is running (127.0.0.1:$port -> 80, 127.0.0.1:$tls_port -> 443)"
+      return
+    fi
   fi
   docker run -d --name "$name" --hostname "$name" "${SYSTEMD_FLAGS[@]}" \
-    -p "127.0.0.1:$port:80" --label wsgi-demo=1 "$PREFIX:$DEMO_SUITE" >/dev/null
-  log "started $name (127.0.0.1:$port -> 80)"
+    -p "127.0.0.1:$port:80" -p "127.0.0.1:$tls_port:443" --label wsgi-demo=1 "$PREFIX:$DEMO_SUITE" >/dev/null
+  log "started $name (127.0.0.1:$port -> 80, 127.0.0.1:$tls_port -> 443)"
 }
 
 wait_systemd() {
@@ -128,8 +136,8 @@ wait_systemd() {
 cmd_demo_up() {
   cmd_engine
   SUITES=$DEMO_SUITE cmd_images
-  run_target wsgi-demo-apache "$APACHE_PORT"
-  run_target wsgi-demo-nginx "$NGINX_PORT"
+  run_target wsgi-demo-apache "$APACHE_PORT" "$APACHE_TLS_PORT"
+  run_target wsgi-demo-nginx "$NGINX_PORT" "$NGINX_TLS_PORT"
   wait_systemd wsgi-demo-apache
   wait_systemd wsgi-demo-nginx
 }

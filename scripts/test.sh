@@ -4,7 +4,7 @@
 # line per part and a closing line with the counts, and exits non-zero on any failure.
 #
 # The Molecule scenarios spend most of their time waiting (a `docker exec` per task, package
-# installs inside the containers), so they run in parallel lanes (WSGI_TEST_LANES, default 2),
+# installs inside the containers), so they run in parallel lanes (WSGI_TEST_LANES, default 3),
 # started first, while the quick suites run in the foreground. Each scenario's output goes to its
 # own log, printed whole at the end (and kept under $WSGI_TEST_LOGS, default .test-logs/).
 #
@@ -15,10 +15,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export ANSIBLE_CONFIG="$PWD/ansible.cfg" ANSIBLE_NOCOLOR=1 PY_COLORS=0 ANSIBLE_FORCE_COLOR=0
-LANES=${WSGI_TEST_LANES:-2}
+LANES=${WSGI_TEST_LANES:-3}
 LOGS=${WSGI_TEST_LOGS:-$PWD/.test-logs}
 # Longest first, so that the lanes end at about the same time; any other scenario after them.
-KNOWN_ORDER="nginx stacks default safety collection"
+KNOWN_ORDER="safety nginx releases default stacks tls collection"
 # Scenarios this machine cannot run (virtual machines).
 NOT_HERE="vagrant"
 ALL=$(cd molecule && ls -d */ | tr -d / | grep -v '^_' | grep -vxF "$(printf '%s\n' $NOT_HERE)")

@@ -41,6 +41,11 @@ def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest'
         terminalreporter.section("fault recovery under load (4 clients)")
         for line in faults:
             terminalreporter.write_line(line)
+    tls = getattr(sys.modules.get("test_tls"), "REPORT", None)
+    if tls:
+        terminalreporter.section("certificate renewal under load (4 clients over HTTPS)")
+        for line in tls:
+            terminalreporter.write_line(line)
     releases = getattr(sys.modules.get("test_releases"), "REPORT", None)
     if releases:
         terminalreporter.section("redeploys under load (4 clients per host)")

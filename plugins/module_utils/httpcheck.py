@@ -1,16 +1,34 @@
 """Does a site answer? Real HTTP requests from the target to its own web server, with the site's
-Host name, retried until a deadline (a daemon process may still be starting)."""
+Host name (over HTTPS with it as SNI name for a site with TLS), retried until a deadline (a daemon
+process may still be starting)."""
 
 from __future__ import annotations
 
 import http.client
+import socket
+import ssl
 import time
 from typing import Any
 
+HTTPS_PORT = 443
 
-def probe(port: int, host: str, path: str, timeout: float = 10.0) -> tuple[int, str]:
-    """(status, first bytes of the body) of GET http://<host><path> sent to 127.0.0.1:port."""
+
+def _tls_context() -> ssl.SSLContext:
+    # The check asks whether the site answers; its certificate is checked before it is installed.
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def probe(
+    port: int, host: str, path: str, timeout: float = 10.0, tls: bool = False
+) -> tuple[int, str]:
+    """(status, first bytes of the body) of GET http(s)://<host><path> sent to 127.0.0.1:port."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    if tls:
+        raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        conn.sock = _tls_context().wrap_socket(raw, server_hostname=host)
     try:
         conn.request("GET", path, headers={"Host": host, "User-Agent": "wsgi.deploy-check"})
         resp = conn.getresponse()
@@ -38,7 +56,7 @@ def describe(check: dict[str, Any]) -> str:
     return want
 
 
-def check_one(port: int, check: dict[str, Any]) -> dict[str, Any]:
+def check_one(port: int, check: dict[str, Any], https_port: int = HTTPS_PORT) -> dict[str, Any]:
     """Retry one check until it passes or its timeout ends; report what was seen last."""
     deadline = time.monotonic() + float(check.get("timeout") or 30)
     seen = "no answer"
@@ -46,11 +64,14 @@ def check_one(port: int, check: dict[str, Any]) -> dict[str, Any]:
     while True:
         tries += 1
         try:
-            status, body = probe(port, check["host"], check["path"])
+            if check.get("tls"):
+                status, body = probe(https_port, check["host"], check["path"], tls=True)
+            else:
+                status, body = probe(port, check["host"], check["path"])
             seen = f"HTTP {status}: {' '.join(body.split())[:200]}"
             if acceptable(check, status, body):
                 return {"site": check["site"], "ok": True, "seen": seen, "tries": tries}
-        except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        except (TimeoutError, OSError, ssl.SSLError, http.client.HTTPException) as exc:
             seen = f"no HTTP answer ({exc.__class__.__name__}: {exc})"
         if time.monotonic() >= deadline:
             return {
@@ -59,7 +80,7 @@ def check_one(port: int, check: dict[str, Any]) -> dict[str, Any]:
                 "seen": seen,
                 "tries": tries,
                 "wanted": describe(check),
-                "url": f"http://{check['host']}{check['path']}",
+                "url": f"{'https' if check.get('tls') else 'http'}://{check['host']}{check['path']}",
             }
         time.sleep(0.5)
 
@@ -77,13 +98,16 @@ def checks_for(sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "status": health.get("status") or [],
                 "text": health.get("text"),
                 "timeout": health.get("timeout") or 30,
+                "tls": bool((site.get("tls") or {}).get("enabled")),
             }
         )
     return out
 
 
-def check_all(port: int, checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [check_one(port, c) for c in checks]
+def check_all(
+    port: int, checks: list[dict[str, Any]], https_port: int = HTTPS_PORT
+) -> list[dict[str, Any]]:
+    return [check_one(port, c, https_port) for c in checks]
 
 
 def failures_text(results: list[dict[str, Any]]) -> str:

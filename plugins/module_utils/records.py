@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from . import releases as rel
+from .certinfo import cert_info
 from .stacks import mode, server_files
 
 SCHEMA = 1
@@ -98,6 +99,16 @@ def describe(site: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def tls_of(site: dict[str, Any]) -> dict[str, Any]:
+    """The site's TLS mode and what its certificate says (for the console: names and expiry)."""
+    tls = site.get("tls") or {}
+    if not tls.get("enabled"):
+        return {"mode": "off"}
+    info = cert_info(tls["cert"], site["name"]) or {}
+    keep = ("not_after", "issuer", "names", "acme")
+    return {"mode": tls["mode"], **{k: info[k] for k in keep if k in info}}
+
+
 def record(
     site: dict[str, Any],
     params: dict[str, Any],
@@ -116,6 +127,7 @@ def record(
         if entry["current"]:
             data["source"] = {**data["source"], "version": entry["version"]}
     data.update(release=now["release"], releases=release_list, fingerprint=now)
+    data["tls"] = tls_of(site)
     same = all(old.get(k) == v for k, v in data.items())
     if same:
         return False

@@ -22,6 +22,7 @@ import re
 from typing import Any
 
 from .stacks import DEFAULT_STACK, STACKS, runs_as_web_user
+from .tls import TLS_MODES, check_headers, check_tls, normalize_tls
 
 KINDS = ("wsgi", "django")
 MODES = ("daemon", "embedded")
@@ -42,7 +43,7 @@ SITE_KEYS = {
     "name", "domain", "aliases", "path", "kind", "source", "entry", "django_settings",
     "requirements_file", "requirements", "python", "env", "secrets", "static", "media",
     "stack", "mod_wsgi", "gunicorn", "nginx", "user", "share_user", "state", "hosts_address",
-    "manage_hosts", "purge_data", "health", "pip_index_url", "keep_releases",
+    "manage_hosts", "purge_data", "health", "pip_index_url", "keep_releases", "tls", "headers",
 }  # fmt: skip
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
 # useradd's limit (Debian: 32 characters) and Debian's NAME_REGEX, without the trailing '$'.
@@ -83,7 +84,7 @@ INDEX_URL_RE = re.compile(r"^https?://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+$")
 DJANGO_CONTRACT = (
     "DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG", "DJANGO_ALLOWED_HOSTS", "DJANGO_CSRF_TRUSTED_ORIGINS",
     "DJANGO_DATA_DIR", "DJANGO_STATIC_ROOT", "DJANGO_STATIC_URL", "DJANGO_MEDIA_ROOT",
-    "DJANGO_MEDIA_URL",
+    "DJANGO_MEDIA_URL", "DJANGO_SESSION_COOKIE_SECURE", "DJANGO_CSRF_COOKIE_SECURE",
 )  # fmt: skip
 # pip options a requirements file may carry (anything else, an index above all, is refused).
 PIP_FILE_OPTIONS = {"--require-hashes", "--pre", "--prefer-binary", "--only-binary", "--no-binary"}
@@ -210,6 +211,8 @@ def _check_site(site: Any, index: int, settings: dict[str, Any]) -> list[str]:
     _check_hosts(site, err)
     if state == "absent":
         return err.lines
+    check_tls(site, settings, err)
+    check_headers(site, err)
     _check_app(site, kind, settings, err)
     _check_env(site, kind, err)
     _check_assets(site, kind, settings, err)
@@ -717,6 +720,12 @@ def settings_errors(settings: dict[str, Any]) -> list[str]:
     prefix = settings.get("user_prefix")
     if prefix is not None and (not isinstance(prefix, str) or not USER_RE.match(prefix + "x")):
         errs.append(f"wsgi_user_prefix: {prefix!r} must be a-z, 0-9, '_' or '-'")
+    tls = settings.get("tls")
+    if tls is not None and tls not in TLS_MODES:
+        errs.append(f"wsgi_tls: {tls!r} is not one of {', '.join(TLS_MODES)}")
+    age = settings.get("hsts_max_age")
+    if age is not None and (not isinstance(age, int) or isinstance(age, bool) or age < 0):
+        errs.append(f"wsgi_tls_hsts_max_age: {age!r} must be a number of seconds >= 0")
     address = settings.get("hosts_address")
     if address is not None:
         problem = address_problem(address)
@@ -933,6 +942,8 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         "state_file": f"{s.get('state_dir', '/var/lib/wsgi-deploy/sites')}/{name}.json",
         "manage_hosts": bool(site.get("manage_hosts", True)),
         "hosts_address": site.get("hosts_address") or s.get("hosts_address") or "127.0.0.1",
+        "tls": normalize_tls(site, s),
+        "headers": {str(k): str(v) for k, v in (site.get("headers") or {}).items()},
         "purge_data": bool(site.get("purge_data", False))
         or (name in (s.get("remove") or []) and bool(s.get("purge"))),
     }

@@ -19,6 +19,10 @@ options:
     description: The web server's port on 127.0.0.1.
     type: int
     default: 80
+  https_port:
+    description: The HTTPS port on 127.0.0.1 the checks of sites with TLS use (with SNI).
+    type: int
+    default: 443
   sites:
     description:
       - Normalised site records (wsgi.deploy.site_normalize); each is checked with its C(health)
@@ -61,6 +65,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "port": {"type": "int", "default": 80},
+            "https_port": {"type": "int", "default": 443},
             "sites": {"type": "list", "elements": "dict", "required": True},
             "fail": {"type": "bool", "default": True},
         },
@@ -69,7 +74,7 @@ def main() -> None:
     if module.check_mode:
         module.exit_json(changed=False, checks=[], failed_sites=[], skipped=True)
     checks = httpcheck.checks_for(module.params["sites"])
-    results = httpcheck.check_all(module.params["port"], checks)
+    results = httpcheck.check_all(module.params["port"], checks, module.params["https_port"])
     failed = [r["site"] for r in results if not r["ok"]]
     if failed and module.params["fail"]:
         module.fail_json(

@@ -128,7 +128,16 @@ apt_cache_age:
   type: int
   returned: always
 host:
-  description: Usable CPUs (C(cpus)), default-route IPv4 address (C(ipv4)), IPv6 or not (C(ipv6)).
+  description:
+    - Usable CPUs (C(cpus)), default-route IPv4 address (C(ipv4)), IPv6 or not (C(ipv6)), the
+      Debian major version (C(debian), e.g. C(12)).
+  type: dict
+  returned: always
+tls:
+  description:
+    - Per present site with TLS, what the certificate it serves says (C(names), C(not_after),
+      C(days_left), C(issuer), C(serial), C(ocsp), C(acme) when certbot renews it), or null when
+      it has none yet.
   type: dict
   returned: always
 packages:
@@ -149,6 +158,7 @@ import subprocess  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.wsgi.deploy.plugins.module_utils.certinfo import sites_certs  # noqa: E402
 from ansible_collections.wsgi.deploy.plugins.module_utils.stacks import (  # noqa: E402
     APP_SERVERS,
     WEB_SERVERS,
@@ -387,7 +397,13 @@ def host_info() -> dict[str, Any]:
             ipv6 = any(line.split()[-1] != "lo" for line in handle if line.strip())
     except OSError:
         pass
-    return {"cpus": cpus, "ipv4": ipv4, "ipv6": ipv6}
+    debian = ""
+    try:
+        with open("/etc/debian_version", encoding="ascii") as handle:
+            debian = handle.read().strip().split(".")[0]
+    except OSError:
+        pass
+    return {"cpus": cpus, "ipv4": ipv4, "ipv6": ipv6, "debian": debian}
 
 
 def packages_installed(names: list[str]) -> dict[str, bool]:
@@ -506,6 +522,7 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
         rsync=shutil.which("rsync") is not None,
         apt_cache_age=apt_cache_age(),
         host=host_info(),
+        tls=sites_certs(sites),
         packages=packages_installed(sorted(set(params["packages"]))),
         **servers_state(),
     )

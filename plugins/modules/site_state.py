@@ -56,6 +56,10 @@ options:
     description: With C(action=record), first check every site through its web server on this port.
     type: int
     default: 0
+  https_port:
+    description: The HTTPS port the checks of sites with TLS use (with SNI).
+    type: int
+    default: 443
   prune:
     description: With C(action=record), prune old releases and unused virtualenvs afterwards.
     type: bool
@@ -102,13 +106,16 @@ def main() -> None:
             "run_by": {"type": "str", "default": ""},
             "collection_version": {"type": "str", "default": ""},
             "check_port": {"type": "int", "default": 0},
+            "https_port": {"type": "int", "default": 443},
             "prune": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
     params = module.params
     if params["action"] == "record" and params["check_port"] and not module.check_mode:
-        results = httpcheck.check_all(params["check_port"], httpcheck.checks_for(params["sites"]))
+        results = httpcheck.check_all(
+            params["check_port"], httpcheck.checks_for(params["sites"]), params["https_port"]
+        )
         if not all(r["ok"] for r in results):
             module.fail_json(
                 msg=f"Not every site answers: {httpcheck.failures_text(results)}. Their records "

@@ -22,7 +22,7 @@ description:
     but fails at reload, for example), the previous state is put back, the server is reloaded
     again, the sites are checked again, and the module fails with what the test, the reload and
     the checks said.
-  - Supports check mode and diff mode (file contents are configuration, never secrets).
+  - Supports check mode and diff mode (the content of C(secret_files) is never shown).
 options:
   files:
     description: Files with their full content.
@@ -39,6 +39,25 @@ options:
         default: false
       daemon_reload:
         description: A unit file (or drop-in) of systemd's; a change makes systemd reload its units.
+        type: bool
+        default: false
+      create_only:
+        description: Written only when the path does not exist (a placeholder, replaced by certbot).
+        type: bool
+        default: false
+  secret_files:
+    description:
+      - Files whose content is a secret (private keys), root-owned; their content is never
+        returned, logged or shown in a diff (only that it changes).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path: {description: Absolute path., type: path, required: true}
+      content: {description: Full content., type: str, required: true}
+      mode: {description: Octal permissions., type: str, default: "0600"}
+      create_only:
+        description: Written only when the path does not exist.
         type: bool
         default: false
   links:
@@ -74,6 +93,10 @@ options:
     description: The port the checks connect to on 127.0.0.1.
     type: int
     default: 80
+  https_port:
+    description: The port the checks of sites with TLS connect to on 127.0.0.1 (with SNI).
+    type: int
+    default: 443
   sites:
     description: Normalised records of the sites that must answer after the change (C(health)).
     type: list
@@ -124,6 +147,7 @@ checks:
   returned: when the change was applied
 """
 
+import hashlib  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
@@ -156,7 +180,9 @@ def write_state(path: str, state: tuple[Any, ...] | None) -> None:
     if state[0] == "link":
         os.symlink(state[1], tmp)
     else:
-        with open(tmp, "wb") as handle:
+        # Created with its final mode: a key is never readable by others, not even for a moment.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, state[2] & 0o7777)
+        with os.fdopen(fd, "wb") as handle:
             handle.write(state[1])
             handle.flush()
             os.fsync(handle.fileno())
@@ -166,7 +192,9 @@ def write_state(path: str, state: tuple[Any, ...] | None) -> None:
 
 def desired(params: dict[str, Any]) -> dict[str, tuple[Any, ...] | None]:
     want: dict[str, tuple[Any, ...] | None] = {}
-    for f in params["files"]:
+    for f in params["files"] + params["secret_files"]:
+        if f.get("create_only") and os.path.lexists(f["path"]):
+            continue
         want[f["path"]] = ("file", f["content"].encode("utf-8"), int(str(f["mode"]), 8))
     for link in params["links"]:
         target = os.path.join(os.path.dirname(link["path"]), link["src"])
@@ -267,6 +295,18 @@ def main() -> None:
                     "mode": {"type": "str", "default": "0644"},
                     "restart": {"type": "bool", "default": False},
                     "daemon_reload": {"type": "bool", "default": False},
+                    "create_only": {"type": "bool", "default": False},
+                },
+            },
+            "secret_files": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "path": {"type": "path", "required": True},
+                    "content": {"type": "str", "required": True, "no_log": True},
+                    "mode": {"type": "str", "default": "0600"},
+                    "create_only": {"type": "bool", "default": False},
                 },
             },
             "links": {
@@ -289,6 +329,7 @@ def main() -> None:
                 "default": "reload",
             },
             "port": {"type": "int", "default": 80},
+            "https_port": {"type": "int", "default": 443},
             "sites": {"type": "list", "elements": "dict", "default": []},
             "label": {"type": "str", "default": "the server"},
             "reload_timeout": {"type": "int", "default": 30},
@@ -304,12 +345,13 @@ def main() -> None:
     changed = sorted(path for path, state in want.items() if before[path] != state)
     restart_paths = {f["path"] for f in p["files"] + p["links"] if f.get("restart")}
     reload_units = {f["path"] for f in p["files"] if f.get("daemon_reload")}
+    secret = {f["path"] for f in p["secret_files"]}
     diff = [
         {
             "before_header": path,
             "after_header": path,
-            "before": _text(before[path]),
-            "after": _text(want[path]),
+            "before": _text(before[path], path in secret),
+            "after": _text(want[path], path in secret),
         }
         for path in changed
     ]
@@ -350,7 +392,7 @@ def main() -> None:
     action, rc, said = apply_service(p, restart=bool(restart_paths & set(changed)))
     if rc == 0 and "not enabled" in enable:
         rc, said = run(["systemctl", "enable", p["service"]])
-    results = httpcheck.check_all(p["port"], checks) if rc == 0 else []
+    results = httpcheck.check_all(p["port"], checks, p["https_port"]) if rc == 0 else []
     if rc == 0 and all(r["ok"] for r in results):
         module.exit_json(
             changed=True, changed_paths=changed, reloaded=action, checks=results, diff=diff
@@ -362,7 +404,7 @@ def main() -> None:
     )
     verdict = restore()
     action2, rc2, said2 = apply_service(p, restart=True)
-    again = httpcheck.check_all(p["port"], checks) if rc2 == 0 else []
+    again = httpcheck.check_all(p["port"], checks, p["https_port"]) if rc2 == 0 else []
     if rc2 == 0 and all(r["ok"] for r in again):
         after = f"{label} was reloaded with it and every site answers again"
     elif rc2 != 0:
@@ -379,9 +421,13 @@ def main() -> None:
     )
 
 
-def _text(state: tuple[Any, ...] | None) -> str:
+def _text(state: tuple[Any, ...] | None, secret: bool = False) -> str:
     if state is None:
         return ""
+    if secret and state[0] == "file":
+        return (
+            f"(secret, {len(state[1])} bytes, sha256 {hashlib.sha256(state[1]).hexdigest()[:12]})\n"
+        )
     if state[0] == "link":
         return f"-> {state[1]}\n"
     return state[1].decode("utf-8", "replace")

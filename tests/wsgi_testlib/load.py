@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import requests
@@ -28,13 +29,15 @@ class Load:
     limit: float = 120.0
     timeout: float = 30.0
     ok: tuple[int, ...] = (200,)
+    # How each client makes its session (e.g. web.https_session for HTTPS with SNI).
+    session_factory: Callable[[], requests.Session] = requests.Session
     samples: list[Sample] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _client(self) -> None:
-        session = requests.Session()
+        session = self.session_factory()
         deadline = time.monotonic() + self.limit
         while not self._stop.is_set() and time.monotonic() < deadline:
             start = time.monotonic()
@@ -43,7 +46,7 @@ class Load:
                 sample = Sample(start, time.monotonic() - start, resp.status_code)
             except requests.RequestException as exc:
                 sample = Sample(start, time.monotonic() - start, 0, exc.__class__.__name__)
-                session = requests.Session()
+                session = self.session_factory()
             with self._lock:
                 self.samples.append(sample)
 

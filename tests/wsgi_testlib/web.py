@@ -9,6 +9,7 @@ from typing import Any
 
 import docker
 import requests
+from requests.adapters import HTTPAdapter
 
 _CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -35,28 +36,66 @@ def target_address(host: Any) -> str:  # noqa: ANN401 - testinfra's Host
     return str(variables.get("ansible_host") or host.backend.get_hostname())
 
 
+class SNIAdapter(HTTPAdapter):
+    """HTTPS to an address with another name: the name as SNI and for the certificate check."""
+
+    def __init__(self, server_name: str, **kwargs: Any) -> None:  # noqa: ANN401
+        self.server_name = server_name
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
+        kwargs["server_hostname"] = self.server_name
+        kwargs["assert_hostname"] = self.server_name
+        super().init_poolmanager(*args, **kwargs)
+
+
+def https_session(server_name: str, ca: str | bool = True) -> requests.Session:
+    """A session whose HTTPS requests send `server_name` as SNI and verify against `ca` (a PEM
+    file; False: not verified)."""
+    session = requests.Session()
+    session.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would win over `verify`
+    session.mount("https://", SNIAdapter(server_name))
+    session.verify = ca
+    return session
+
+
 @dataclass
 class Site:
-    """One site (a Host header) on one target address, with its own cookie jar."""
+    """One site (a Host header; over HTTPS also the SNI name) on one target address, with its
+    own cookie jar. `ca`: the PEM file HTTPS certificates are verified against (False: none)."""
 
     address: str
     host: str
-    port: int = 80
+    port: int = 0  # 0: the scheme's port
     session: requests.Session = field(default_factory=requests.Session)
+    scheme: str = "http"
+    ca: str | bool = True
+
+    def __post_init__(self) -> None:
+        if not self.port:
+            self.port = 443 if self.scheme == "https" else 80
+        if self.scheme == "https":
+            self.session = https_session(self.host, self.ca)
 
     def url(self, path: str) -> str:
-        return f"http://{self.address}:{self.port}{path}"
+        return f"{self.scheme}://{self.address}:{self.port}{path}"
 
-    def get(self, path: str, **kwargs: object) -> requests.Response:
+    def get(
+        self, path: str, headers: dict[str, str] | None = None, **kwargs: object
+    ) -> requests.Response:
         return self.session.get(
-            self.url(path), headers={"Host": self.host}, timeout=30, allow_redirects=False, **kwargs
+            self.url(path),
+            headers={"Host": self.host, **(headers or {})},
+            timeout=30,
+            allow_redirects=False,
+            **kwargs,
         )
 
     def post(self, path: str, data: dict[str, str]) -> requests.Response:
         return self.session.post(
             self.url(path),
             data=data,
-            headers={"Host": self.host, "Referer": f"http://{self.host}{path}"},
+            headers={"Host": self.host, "Referer": f"{self.scheme}://{self.host}{path}"},
             timeout=30,
             allow_redirects=False,
         )

@@ -539,3 +539,25 @@ async def test_the_app_shows_the_cached_inventory_then_the_fresh_one(
         await wait_for(pilot, lambda: len(seen) == 2)
         assert seen == [True, False]
         assert again.inventory is not None and again.inventory.secret_values
+
+
+def test_record_shows_the_certificates_days_left() -> None:
+    """The records' `tls` (written by the collection's site_state) gives the matrix the days
+    until the served certificate expires."""
+    from wsgi_console.matrix import MatrixCell
+    from wsgi_console.screens.matrix import cell_text
+
+    raw = {
+        "site": "shop",
+        "stack": "nginx_gunicorn",
+        "release": "r1",
+        "tls": {"mode": "acme", "not_after": "2027-01-11T00:00:00Z", "issuer": "CN=R11"},
+    }
+    rec = DeployedRecord.parse(raw)
+    assert rec.tls_mode == "acme" and rec.cert_issuer == "CN=R11"
+    now = 1797033600.0  # 2026-12-12T00:00:00Z
+    assert rec.cert_days_left(now) == 30
+    assert DeployedRecord.parse({"site": "plain", "tls": {"mode": "off"}}).cert_days_left() is None
+    cell = MatrixCell(host="h", site="shop", stack="nginx_gunicorn", state="present", record=rec,
+                      read=True)  # fmt: skip
+    assert "TLS acme: certificate" in cell_text(cell).plain

@@ -49,7 +49,22 @@ class DeployedRecord:
     run_id: str | None = None
     collection_version: str | None = None
     schema: int | None = None
+    tls_mode: str | None = None  # off, self_signed, provided, acme
+    cert_not_after: str | None = None  # ISO time the served certificate expires
+    cert_issuer: str | None = None
     error: str | None = None  # the file could not be read as a record
+
+    def cert_days_left(self, now: float | None = None) -> int | None:
+        """Whole days until the served certificate expires (None: no TLS or not known)."""
+        if not self.cert_not_after:
+            return None
+        from datetime import datetime
+
+        try:
+            when = datetime.fromisoformat(self.cert_not_after.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+        return int((when - (time.time() if now is None else now)) // 86400)
 
     @classmethod
     def parse(cls, raw: Any, name: str = "") -> DeployedRecord:
@@ -61,6 +76,7 @@ class DeployedRecord:
             return str(value) if isinstance(value, str | int | float) and value != "" else None
 
         source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+        tls = raw.get("tls") if isinstance(raw.get("tls"), dict) else {}
         schema = raw.get("schema")
         return cls(
             site=text("site") or name or "?",
@@ -78,6 +94,9 @@ class DeployedRecord:
             run_id=text("run_id"),
             collection_version=text("collection_version"),
             schema=schema if isinstance(schema, int) else None,
+            tls_mode=text("mode", tls),
+            cert_not_after=text("not_after", tls),
+            cert_issuer=text("issuer", tls),
         )
 
 

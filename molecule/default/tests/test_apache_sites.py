@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -102,11 +103,22 @@ def test_admin_css_is_served_by_apache_with_debug_off(site: SiteFactory, domain:
     assert s.get("/admin/login/").status_code == 200
 
 
-def test_unknown_host_is_refused_by_django_allowed_hosts(address: str) -> None:
-    # No default site: Apache hands unknown names to the first VirtualHost; Django refuses them.
+def test_unknown_or_missing_host_gets_421(address: str) -> None:
+    # The collection's default VirtualHost answers (before, Apache handed them to the first
+    # site's Django); the same answer as Nginx's (molecule/nginx).
     resp = Site(address, "evil.example.net").get("/")
-    assert resp.status_code in (400, 404)
+    assert resp.status_code == 421
     assert "Guestbook" not in resp.text
+    with socket.create_connection((address, 80), timeout=15) as sock:
+        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 421")
+
+
+def test_no_default_page_next_to_a_prefix_site(address: str) -> None:
+    # hello is mounted at /test: the rest of its name is not found (not Debian's "It works").
+    resp = Site(address, "departamentos.centro.intranet").get("/")
+    assert resp.status_code == 404
+    assert "It works" not in resp.text
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import socket
 import threading
 import time
 import uuid
@@ -109,9 +110,14 @@ def test_admin_css_is_served_by_nginx_with_debug_off(site: SiteFactory, domain: 
     assert s.get("/admin/login/").status_code == 200
 
 
-def test_unknown_host_gets_no_answer(address: str) -> None:
-    with pytest.raises(requests.ConnectionError):
-        Site(address, "evil.example.net").get("/")
+def test_unknown_or_missing_host_gets_421(address: str) -> None:
+    # The same answer as Apache's (molecule/default); before, Nginx closed the connection (444).
+    resp = Site(address, "evil.example.net").get("/")
+    assert resp.status_code == 421
+    assert "Guestbook" not in resp.text
+    with socket.create_connection((address, 80), timeout=15) as sock:
+        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 421")
 
 
 def test_static_is_served_by_nginx_alone(host) -> None:  # noqa: ANN001
@@ -230,7 +236,7 @@ def test_server_blocks_and_default_server(host) -> None:  # noqa: ANN001
         in host.file("/etc/nginx/sites-available/hello-gthread.conf").content_string
     )
     assert (
-        "return 444;"
+        "return 421;"
         in host.file("/etc/nginx/sites-available/000-wsgi-default.conf").content_string
     )
     assert not host.service("apache2").is_running

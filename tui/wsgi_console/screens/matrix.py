@@ -162,6 +162,10 @@ def cell_text(cell: MatrixCell) -> Text:
         text.append(f"\n✔ {rec.release or 'release ?'}", style="green")
         text.append(f"\n  {iso_time(rec.deployed_at)} {rec.deployed_by or 'by ?'}", style="dim")
         text.append(f"\n  run {rec.run_id or '?'}", style="dim")
+        days = rec.cert_days_left()
+        if days is not None:
+            style = "bold red" if days < 14 else "yellow" if days < 30 else "dim"
+            text.append(f"\n  TLS {rec.tls_mode or '?'}: certificate {days} days left", style=style)
     elif cell.read and rec is None and not cell.drifts:
         text.append("\n∅ no record on the host", style="dim")
     elif cell.last_deploy:

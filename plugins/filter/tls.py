@@ -1,0 +1,173 @@
+"""Filters of the TLS material, run on the controller before any change.
+
+wsgi.deploy.tls_errors(sites, settings, trusted='')  -> problems of the `provided` certificates
+    (unreadable, key mismatch, a name not covered, expired, chain out of order or incomplete),
+    each naming the site
+wsgi.deploy.tls_provided(sites, settings)  -> {site name: {cert, key}} of the `provided` sites
+    (PEM text: the caller passes it on with no_log)
+wsgi.deploy.tls_local_certs(sites, default_name)  -> [{name, names}] the local CA issues for a
+    host: its default server's and those of its self_signed and acme (placeholder) sites
+wsgi.deploy.tls_local_material(certs, issued_dir)  -> {name: {cert, key}} read from the files
+wsgi.deploy.tls_files(sites, material, tls_dir)  -> {files, secret_files} for
+    wsgi.deploy.validated_change (an acme site's placeholder is written only once: certbot's
+    deploy hook replaces it)
+wsgi.deploy.tls_acme_needed(sites, facts)  -> the acme sites certbot must issue for
+wsgi.deploy.tls_ocsp(material)  -> {name: whether its certificate names an OCSP responder}
+wsgi.deploy.cert_days_left(path)  -> days until the certificate at path expires (-1: none)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.wsgi.deploy.plugins.module_utils.tls import tls_value
+from ansible_collections.wsgi.deploy.plugins.plugin_utils.certs import (
+    describe,
+    load_chain,
+    material_problems,
+)
+
+SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def _read(path: str, settings: dict[str, Any]) -> str:
+    base = str(settings.get("source_base_dir") or os.getcwd())
+    full = path if os.path.isabs(path) else os.path.join(base, path)
+    with open(full, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def _material(site: dict[str, Any], settings: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    tls = tls_value(site, settings)
+    found: dict[str, str] = {}
+    problems = []
+    for what in ("cert", "key"):
+        if isinstance(tls.get(what), str):
+            found[what] = tls[what]
+            continue
+        path = tls.get(f"{what}_file")
+        try:
+            found[what] = _read(str(path), settings)
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"tls.{what}_file {path!r} cannot be read ({exc.__class__.__name__})")
+    return found, problems
+
+
+def _provided(sites: Any, settings: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        s
+        for s in sites or []
+        if isinstance(s, dict)
+        and s.get("state", "present") != "absent"
+        and tls_value(s, settings).get("mode") == "provided"
+    ]
+
+
+def tls_errors(sites: Any, settings: dict[str, Any] | None = None, trusted: str = "") -> list[str]:
+    settings = settings or {}
+    if not trusted and os.path.isfile(SYSTEM_BUNDLE):
+        with open(SYSTEM_BUNDLE, encoding="utf-8") as handle:
+            trusted = handle.read()
+    errors = []
+    for site in _provided(sites, settings):
+        label = f"site '{site.get('name')}'"
+        material, problems = _material(site, settings)
+        if not problems:
+            names = [site.get("domain"), *(site.get("aliases") or [])]
+            problems = material_problems(material["cert"], material["key"], names, trusted)
+        errors.extend(f"{label}: field 'tls': {p}" for p in problems)
+    return errors
+
+
+def tls_provided(sites: Any, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    settings = settings or {}
+    out = {}
+    for site in _provided(sites, settings):
+        material, problems = _material(site, settings)
+        if problems:
+            raise AnsibleFilterError(f"site '{site.get('name')}': {'; '.join(problems)}")
+        out[str(site["name"])] = material
+    return out
+
+
+def tls_local_certs(
+    sites: list[dict[str, Any]], default_name: str, with_default: bool = True
+) -> list[dict[str, Any]]:
+    certs = [{"name": "_default", "names": [default_name]}] if with_default else []
+    certs += [
+        {"name": s["name"], "names": s["names"]}
+        for s in sites
+        if s["tls"]["mode"] in ("self_signed", "acme")
+    ]
+    return certs
+
+
+def tls_local_material(certs: list[dict[str, Any]], issued_dir: str) -> dict[str, Any]:
+    out = {}
+    for cert in certs:
+        base = os.path.join(issued_dir, cert["name"])
+        with open(f"{base}.pem", encoding="ascii") as c, open(f"{base}.key", encoding="ascii") as k:
+            out[cert["name"]] = {"cert": c.read(), "key": k.read()}
+    return out
+
+
+def tls_files(
+    sites: list[dict[str, Any]], material: dict[str, Any], tls_dir: str, with_default: bool = True
+) -> dict[str, Any]:
+    files: list[dict[str, Any]] = []
+    secret: list[dict[str, Any]] = []
+    entries = [("_default", False)] if with_default else []
+    entries += [(s["name"], s["tls"]["mode"] == "acme") for s in sites]
+    for name, once in entries:
+        pem = material.get(name)
+        if pem is None:
+            raise AnsibleFilterError(f"no certificate for site '{name}' (role wsgi_tls)")
+        base = f"{tls_dir}/{name}"
+        files.append({"path": f"{base}/fullchain.pem", "content": pem["cert"], "mode": "0644",
+                      "create_only": once})  # fmt: skip
+        secret.append({"path": f"{base}/privkey.pem", "content": pem["key"], "mode": "0600",
+                       "create_only": once})  # fmt: skip
+    return {"files": files, "secret_files": secret}
+
+
+def tls_ocsp(material: dict[str, Any]) -> dict[str, bool]:
+    return {name: bool(describe(pem["cert"])["ocsp"]) for name, pem in material.items()}
+
+
+def tls_acme_needed(sites: list[dict[str, Any]], facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """The acme sites certbot must obtain a certificate for: none from ACME yet (the local CA's
+    placeholder is served), or one that does not cover every name of the site."""
+    need = []
+    for site in sites:
+        info = (facts or {}).get(site["name"]) or {}
+        names = set(info.get("names") or [])
+        if not info.get("acme") or not set(site["names"]) <= names:
+            need.append(site)
+    return need
+
+
+def cert_days_left(path: str) -> int:
+    import datetime as dt
+
+    try:
+        with open(path, encoding="ascii") as handle:
+            leaf = load_chain(handle.read())[0]
+    except (OSError, ValueError):
+        return -1
+    return (leaf.not_valid_after_utc - dt.datetime.now(dt.UTC)).days
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {
+            "tls_errors": tls_errors,
+            "tls_provided": tls_provided,
+            "tls_local_certs": tls_local_certs,
+            "tls_local_material": tls_local_material,
+            "tls_files": tls_files,
+            "tls_ocsp": tls_ocsp,
+            "tls_acme_needed": tls_acme_needed,
+            "cert_days_left": cert_days_left,
+        }
