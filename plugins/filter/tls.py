@@ -132,8 +132,19 @@ def tls_files(
     return {"files": files, "secret_files": secret}
 
 
-def tls_ocsp(material: dict[str, Any]) -> dict[str, bool]:
-    return {name: bool(describe(pem["cert"])["ocsp"]) for name, pem in material.items()}
+def tls_ocsp(
+    material: dict[str, Any],
+    sites: list[dict[str, Any]] | None = None,
+    served: dict[str, Any] | None = None,
+) -> dict[str, bool]:
+    """Whether each certificate names an OCSP responder: those in hand (`material`), and for an
+    acme site the one it serves (`served`, wsgi.deploy.site_facts' `tls`: certbot's, once issued;
+    the placeholder in hand has none)."""
+    out = {name: bool(describe(pem["cert"])["ocsp"]) for name, pem in material.items()}
+    for site in sites or []:
+        if site["tls"]["mode"] == "acme":
+            out[site["name"]] = bool(((served or {}).get(site["name"]) or {}).get("ocsp"))
+    return out
 
 
 def tls_acme_needed(sites: list[dict[str, Any]], facts: dict[str, Any]) -> list[dict[str, Any]]:
