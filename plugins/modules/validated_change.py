@@ -302,6 +302,7 @@ def main() -> None:
                 "type": "list",
                 "elements": "dict",
                 "default": [],
+                "no_log": False,  # its `content` is no_log; paths and modes are not secret
                 "options": {
                     "path": {"type": "path", "required": True},
                     "content": {"type": "str", "required": True, "no_log": True},

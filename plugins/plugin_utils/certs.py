@@ -11,15 +11,28 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
+try:  # a requirement of ansible-core itself; guarded so that the plugin loads without it
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
+except ImportError as exc:  # pragma: no cover - every supported controller has it
+    MISSING: ImportError | None = exc
+else:
+    MISSING = None
 
-PUBLIC = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+def require() -> None:
+    """Raise a clear error when `cryptography` is missing (checking certificates needs it)."""
+    if MISSING is not None:
+        raise RuntimeError(
+            "checking TLS certificates needs the Python package 'cryptography' on the "
+            f"controller (a requirement of ansible-core): {MISSING}"
+        )
 
 
 def load_chain(pem: str) -> list[x509.Certificate]:
+    require()
     return x509.load_pem_x509_certificates(pem.encode())
 
 
@@ -68,6 +81,7 @@ def material_problems(
     now: dt.datetime | None = None,
 ) -> list[str]:
     now = now or dt.datetime.now(dt.UTC)
+    require()
     try:
         chain = load_chain(chain_pem)
     except ValueError:
@@ -78,7 +92,8 @@ def material_problems(
         return ["the key is not an unencrypted PEM private key"]
     leaf = chain[0]
     problems = []
-    if key.public_key().public_bytes(*PUBLIC) != leaf.public_key().public_bytes(*PUBLIC):
+    public = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if key.public_key().public_bytes(*public) != leaf.public_key().public_bytes(*public):
         problems.append(f"the key does not match the certificate ({_name(leaf)})")
     patterns = dns_names(leaf)
     missing = [n for n in names if not covers(patterns, n)]

@@ -1,0 +1,123 @@
+"""Unit tests of the TLS fields (plugins/module_utils/tls.py through the site model) and of the
+certificate checks run on the controller before any change (plugins/plugin_utils/certs.py)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from wsgi_testlib import pki
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "plugins"))
+model = importlib.import_module("module_utils.site_model")
+certs = importlib.import_module("plugin_utils.certs")
+
+
+@pytest.fixture()
+def settings(tmp_path: Path) -> dict[str, Any]:
+    (tmp_path / "hello").mkdir()
+    (tmp_path / "hello" / "hello.wsgi").write_text("def application(e, s): pass\n")
+    return {"source_base_dir": str(tmp_path), "default_stack": "apache_mod_wsgi"}
+
+
+def site(**over: Any) -> dict[str, Any]:
+    return {"name": "hello", "domain": "a.example.org", "aliases": ["www.a.example.org"],
+            "source": {"path": "hello"}, "entry": "hello.wsgi", **over}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "part"),
+    [
+        ({"tls": "https"}, "tls", "is not one of"),
+        ({"tls": {"mode": "provided"}}, "tls.cert", "needs 'cert'"),
+        ({"tls": {"mode": "provided", "cert": "x", "key_file": "k.pem"}}, "tls.cert", "PEM"),
+        ({"tls": {"mode": "acme", "cert_file": "c.pem"}}, "tls.cert_file", "only for mode"),
+        ({"tls": {"mode": "acme", "hsts": {"max_age": -1}}}, "tls.hsts.max_age", ">= 0"),
+        ({"tls": {"mode": "acme", "hsts": {"preload": True}}}, "tls.hsts.preload", "needs"),
+        ({"tls": {"mode": "acme", "ocsp": True}}, "tls.ocsp", "unknown option"),
+        ({"headers": {"Bad Name": "x"}}, "headers", "not a valid header name"),
+        ({"headers": {"X-A": 'say "hi"'}}, "headers.X-A", "printable ASCII"),
+        ({"headers": {"X-A": "a\nInjected: 1"}}, "headers.X-A", "single line"),
+        ({"headers": {"X-A": "${HOME}"}}, "headers.X-A", "printable ASCII"),
+        ({"headers": {"Strict-Transport-Security": "max-age=1"}}, "headers.Strict", "collection"),
+    ],
+)
+def test_bad_tls_fields_are_refused(
+    settings: dict[str, Any], over: dict, field: str, part: str
+) -> None:
+    errors = model.wsgi_site_errors([site(**over)], settings)
+    assert any(f"field '{field}" in e and part in e for e in errors), errors
+
+
+def test_a_bad_host_default_is_refused(settings: dict[str, Any]) -> None:
+    errors = model.wsgi_site_errors([site()], {**settings, "tls": "on"})
+    assert any(e.startswith("wsgi_tls: 'on'") for e in errors), errors
+
+
+def test_tls_is_normalised(settings: dict[str, Any]) -> None:
+    plain, secure, strict = model.wsgi_site_normalize(
+        [site(), site(name="b", domain="b.example.org", tls="acme"),
+         site(name="c", domain="c.example.org", tls={"mode": "self_signed", "hsts": {
+             "max_age": 63072000, "include_subdomains": True, "preload": True}})],
+        {**settings, "tls_dir": "/etc/tls"},
+    )  # fmt: skip
+    assert plain["tls"]["enabled"] is False and plain["tls"]["hsts"] == ""
+    assert secure["tls"] == {
+        "mode": "acme", "enabled": True, "dir": "/etc/tls/b", "cert": "/etc/tls/b/fullchain.pem",
+        "key": "/etc/tls/b/privkey.pem", "hsts": "max-age=31536000", "cert_file": None,
+        "key_file": None,
+    }  # fmt: skip
+    assert strict["tls"]["hsts"] == "max-age=63072000; includeSubDomains; preload"
+    # The host default applies to a site without `tls`; a site's own wins.
+    (default,) = model.wsgi_site_normalize([site()], {**settings, "tls": "self_signed"})
+    assert default["tls"]["mode"] == "self_signed"
+
+
+# ------------------------------------------------------------------------ certificate checks
+
+ROOT_CA = pki.make_ca("unit root")
+INTER = pki.make_ca("unit intermediate", ROOT_CA)
+NAMES = ["a.example.org", "www.a.example.org"]
+
+
+def _problems(chain: str, key: str, names: list[str] = NAMES) -> list[str]:
+    return certs.material_problems(chain, key, names, ROOT_CA.cert_pem)
+
+
+def test_a_good_chain_passes() -> None:
+    leaf = pki.issue(NAMES, INTER)
+    assert _problems(leaf.cert_pem + INTER.cert_pem, leaf.key_pem) == []
+    wildcard = pki.issue(["*.example.org", "example.org"], INTER)
+    assert _problems(wildcard.cert_pem + INTER.cert_pem, wildcard.key_pem, ["a.example.org"]) == []
+
+
+def _pair(leaf: pki.Issued, *chain: pki.Issued) -> tuple[str, str]:
+    return leaf.cert_pem + "".join(c.cert_pem for c in chain), leaf.key_pem
+
+
+def _cases() -> list[tuple[str, tuple[str, str], str]]:
+    good = pki.issue(NAMES, INTER)
+    leaf = pki.issue(NAMES, INTER)
+    return [
+        ("mismatched key", (good.cert_pem + INTER.cert_pem, pki.issue(NAMES, INTER).key_pem),
+         "the key does not match"),
+        ("name not covered", _pair(pki.issue(["a.example.org"], INTER), INTER),
+         "does not cover www.a.example.org"),
+        ("expired", _pair(pki.issue(NAMES, INTER, days=(-20, -2)), INTER), "expired on"),
+        ("not yet valid", _pair(pki.issue(NAMES, INTER, days=(3, 90)), INTER),
+         "is not valid before"),
+        ("wrong order", (INTER.cert_pem + leaf.cert_pem, leaf.key_pem), "not in order"),
+        ("incomplete", _pair(pki.issue(NAMES, INTER)), "the chain is incomplete"),
+        ("not PEM", ("not a certificate", good.key_pem), "is not PEM"),
+        ("encrypted or no key", (good.cert_pem, "garbage"), "not an unencrypted PEM private key"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("label", "material", "part"), _cases(), ids=[c[0] for c in _cases()])
+def test_bad_material_is_named(label: str, material: tuple[str, str], part: str) -> None:
+    problems = _problems(*material)
+    assert any(part in p for p in problems), (label, problems)
