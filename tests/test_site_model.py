@@ -189,6 +189,9 @@ def test_the_staging_tree_does_not_depend_on_where_the_sources_are_on_the_contro
     both = model.wsgi_site_normalize([hello(), guestbook()], settings)
     assert both[0]["source"]["stage_base"] == both[1]["source"]["stage_base"]
     assert both[1]["stage_dir"] == both[1]["source"]["stage_base"] + "/gb"
+    # Adding or removing a site does not move the tree of the others (nothing copied again).
+    (alone,) = model.wsgi_site_normalize([hello()], settings)
+    assert alone["stage_dir"] == both[0]["stage_dir"]
 
 
 def test_normalize_django_site_strips_secrets(settings: dict[str, Any]) -> None:

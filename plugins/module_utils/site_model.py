@@ -834,19 +834,27 @@ def wsgi_site_normalize(sites: Any, settings: dict[str, Any] | None = None) -> l
 
 
 def _place_staging_trees(records: list[dict[str, Any]], s: dict[str, Any]) -> None:
-    """Where on the host each controller directory synchronised for the sites is staged: one
-    tree per directory, named after the sites staged from it, not after the directory's path on
-    the controller. The same inventory run from another checkout, workspace or copy of the
-    sources (the default `source_base_dir` is the playbook's directory) then finds the tree it
-    staged before: an unchanged host stays unchanged, and no tree is left behind per path."""
+    """Where on the host each controller directory synchronised for the sites is staged, named
+    so that it does not depend on where that directory is on the controller (the default
+    `source_base_dir` is the playbook's directory: the same inventory run from another checkout,
+    workspace or copy then finds the tree it staged before, and no tree is left behind per
+    path), nor on which sites use it (adding or removing a site copies nothing again).
+
+    The sources under the host's `source_base_dir` share one tree, `base` (one rsync for all of
+    them). A source outside it (synchronised on its own) gets a tree named after the sites
+    staged from it."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
         if rec["source"].get("type") == "local":
             groups.setdefault(rec["source"]["sync_root"], []).append(rec)
     root = str(s.get("stage_root") or STAGE_ROOT)
-    for members in groups.values():
-        names = "\n".join(sorted({str(rec["name"]) for rec in members}))
-        stage_base = f"{root}/{hashlib.sha256(names.encode()).hexdigest()[:12]}"
+    base = os.path.normpath(str(s.get("source_base_dir") or os.getcwd())) + "/"
+    for sync_root, members in groups.items():
+        if sync_root == base:
+            stage_base = f"{root}/base"
+        else:
+            names = "\n".join(sorted({str(rec["name"]) for rec in members}))
+            stage_base = f"{root}/{hashlib.sha256(names.encode()).hexdigest()[:12]}"
         for rec in members:
             rec["source"]["stage_base"] = stage_base
             rec["stage_dir"] = posixpath.normpath(f"{stage_base}/{rec['source']['sync_rel']}")
