@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import socket
+import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +36,20 @@ def target_address(host: Any) -> str:  # noqa: ANN401 - testinfra's Host
     if str(variables.get("ansible_connection", "")).endswith("docker"):
         return container_ip(host.backend.get_hostname())
     return str(variables.get("ansible_host") or host.backend.get_hostname())
+
+
+def raw_request(address: str, port: int, request: bytes, tls: bool = False) -> str:
+    """What a server first answers to `request` sent as is (e.g. HTTP/1.0 without a Host
+    header, which no HTTP library sends); over TLS without SNI, the certificate not checked."""
+    sock: socket.socket = socket.create_connection((address, port), timeout=15)
+    if tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        sock = ctx.wrap_socket(sock)
+    with sock:
+        sock.sendall(request)
+        return sock.recv(4096).decode("latin-1")
 
 
 class SNIAdapter(HTTPAdapter):

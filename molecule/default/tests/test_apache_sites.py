@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,7 @@ from wsgi_testlib.playbook import (
     remote_calls,
     run_playbook,
 )
-from wsgi_testlib.web import Site, target_address
+from wsgi_testlib.web import Site, raw_request, target_address
 
 SiteFactory = Callable[[str], Site]
 NAMES = [
@@ -109,9 +108,7 @@ def test_unknown_or_missing_host_gets_421(address: str) -> None:
     resp = Site(address, "evil.example.net").get("/")
     assert resp.status_code == 421
     assert "Guestbook" not in resp.text
-    with socket.create_connection((address, 80), timeout=15) as sock:
-        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        assert sock.recv(4096).startswith(b"HTTP/1.1 421")
+    assert raw_request(address, 80, b"GET / HTTP/1.0\r\n\r\n").startswith("HTTP/1.1 421")
 
 
 def test_no_default_page_next_to_a_prefix_site(address: str) -> None:

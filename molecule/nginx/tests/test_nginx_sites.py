@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import os
 import shutil
-import socket
 import threading
 import time
 import uuid
@@ -29,7 +28,7 @@ from wsgi_testlib.playbook import (
     run_playbook,
     write_inventory,
 )
-from wsgi_testlib.web import Site, container_ip
+from wsgi_testlib.web import Site, container_ip, raw_request
 
 SiteFactory = Callable[[str], Site]
 SCENARIO = Path(__file__).resolve().parents[1]
@@ -115,9 +114,7 @@ def test_unknown_or_missing_host_gets_421(address: str) -> None:
     resp = Site(address, "evil.example.net").get("/")
     assert resp.status_code == 421
     assert "Guestbook" not in resp.text
-    with socket.create_connection((address, 80), timeout=15) as sock:
-        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        assert sock.recv(4096).startswith(b"HTTP/1.1 421")
+    assert raw_request(address, 80, b"GET / HTTP/1.0\r\n\r\n").startswith("HTTP/1.1 421")
 
 
 def test_static_is_served_by_nginx_alone(host) -> None:  # noqa: ANN001

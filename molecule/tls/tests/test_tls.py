@@ -20,7 +20,7 @@ from wsgi_testlib import pki
 from wsgi_testlib.flows import post_guestbook_message
 from wsgi_testlib.load import Load
 from wsgi_testlib.playbook import molecule_inventory, run_playbook
-from wsgi_testlib.web import Site, container_ip, https_session, target_address
+from wsgi_testlib.web import Site, container_ip, https_session, raw_request, target_address
 
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 PKI = EPHEMERAL / "pki"
@@ -189,24 +189,12 @@ def test_only_tls_1_2_and_1_3_with_http2(host) -> None:  # noqa: ANN001
         assert tls.selected_alpn_protocol() == "h2"
 
 
-def _raw_http(address: str, port: int, request: bytes, tls: bool = False) -> str:
-    sock: socket.socket = socket.create_connection((address, port), timeout=15)
-    if tls:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        sock = ctx.wrap_socket(sock)  # no SNI
-    with sock:
-        sock.sendall(request)
-        return sock.recv(4096).decode("latin-1")
-
-
 def test_unknown_or_missing_names_are_refused_the_same_way(host) -> None:  # noqa: ANN001
     address = target_address(host)
     assert Site(address, "evil.example.net").get("/").status_code == 421
-    assert _raw_http(address, 80, b"GET / HTTP/1.0\r\n\r\n").startswith("HTTP/1.1 421")
+    assert raw_request(address, 80, b"GET / HTTP/1.0\r\n\r\n").startswith("HTTP/1.1 421")
     assert https(address, "evil.example.net").get("/").status_code == 421
-    assert _raw_http(address, 443, b"GET / HTTP/1.0\r\n\r\n", tls=True).startswith("HTTP/1.1 421")
+    assert raw_request(address, 443, b"GET / HTTP/1.0\r\n\r\n", tls=True).startswith("HTTP/1.1 421")
     for sni in ("evil.example.net", None):
         leaf = unverified(address, sni)
         assert leaf.subject.rfc4514_string() == "CN=default.invalid"  # no site's certificate
