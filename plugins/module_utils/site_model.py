@@ -946,6 +946,7 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         "wsgi_file": f"{root}/wsgi/wsgi_entry.py",
         "bin_dir": f"{root}/bin",
         "manage_file": f"{root}/bin/manage",
+        "run_file": f"{root}/bin/run",
         "env_file": f"{s.get('env_dir', '/etc/wsgi-sites')}/{name}.env",
         "state_file": f"{s.get('state_dir', '/var/lib/wsgi-deploy/sites')}/{name}.json",
         "manage_hosts": bool(site.get("manage_hosts", True)),

@@ -6,6 +6,12 @@ setting removed from the file is gone after a graceful reload) and run as a scri
 site's `manage` wrapper:
 
   python wsgi_site_env.py [--release DIR] [--static-root DIR] ENV_FILE MANAGE_PY [ARGS...]
+  python wsgi_site_env.py --release DIR --exec ENV_FILE COMMAND [ARGS...]
+
+With --exec (the site's `run` wrapper: setup commands, workers, timers, an operator's shell
+command) it replaces itself with COMMAND in the release: the site's environment, the release's
+virtualenv first on PATH (VIRTUAL_ENV set), the collection's settings layer and the release's code
+importable (PYTHONPATH), the release's code as the working directory.
 
 The file is parsed exactly as systemd parses an EnvironmentFile=: inside double quotes a
 backslash escapes one of  " \\ ` $  and is kept before any other character; the collection writes
@@ -61,14 +67,43 @@ def load_env(path: str) -> None:
     os.environ.update(read_env(path))
 
 
+def exec_environ(env_file: str, release: str, base: dict[str, str]) -> dict[str, str]:
+    """The environment a command of the site runs with in `release`."""
+    environ = dict(base)
+    environ.update(read_env(env_file))
+    venv = os.path.join(release, "venv")
+    environ["VIRTUAL_ENV"] = venv
+    environ["PATH"] = os.path.join(venv, "bin") + os.pathsep + base.get("PATH", os.defpath)
+    here = os.path.dirname(os.path.abspath(__file__))
+    paths = [here, os.path.join(release, "src")]
+    environ["PYTHONPATH"] = os.pathsep.join(paths + [p for p in [base.get("PYTHONPATH")] if p])
+    environ["WSGI_RELEASE_DIR"] = release
+    environ.pop("PYTHONHOME", None)
+    return environ
+
+
 def main(argv: list[str]) -> None:
     release = static_root = None
-    while argv and argv[0] in ("--release", "--static-root"):
+    run = False
+    while argv and argv[0] in ("--release", "--static-root", "--exec"):
+        if argv[0] == "--exec":
+            run, argv = True, argv[1:]
+            continue
         option, value, *argv = argv
         if option == "--release":
             release = value
         else:
             static_root = value
+    if run:
+        if not release or len(argv) < 2:
+            sys.exit("usage: wsgi_site_env.py --release DIR --exec ENV_FILE COMMAND [ARGS...]")
+        env_file, *command = argv
+        environ = exec_environ(env_file, release, dict(os.environ))
+        os.chdir(os.path.join(release, "src"))
+        try:
+            os.execvpe(command[0], command, environ)
+        except OSError as exc:
+            sys.exit(f"{command[0]}: {exc.strerror} (in the release {release})")
     env_file, manage_py, *args = argv
     load_env(env_file)
     if static_root:
