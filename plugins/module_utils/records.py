@@ -24,7 +24,12 @@ def fingerprint(site: dict[str, Any]) -> dict[str, Any]:
         "release": release,
         "venv_key": manifest.get("venv_key"),
         "code": manifest.get("code_hash"),
-        "settings": rel.file_hash(site["env_file"]) + "|" + rel.file_hash(site["wsgi_file"]),
+        # The env file, the entry file and the site's config files: the app reads them at start.
+        "settings": "|".join(
+            rel.file_hash(path)
+            for path in [site["env_file"], site["wsgi_file"]]
+            + [conf["path"] for conf in site.get("config_files") or []]
+        ),
         "server": {p: rel.file_hash(p) for paths in servers.values() for p in paths},
     }
 

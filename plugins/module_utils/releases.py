@@ -28,6 +28,10 @@ SKIP_SUFFIXES = (".pyc",)
 INCLUDE_RE = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(\s+|=)(\S+)")
 
 
+# The code hash of a site without code of its own (its app comes from its requirements).
+EMPTY_TREE_HASH = hashlib.sha256(b"").hexdigest()
+
+
 def tree_hash(top: str) -> str:
     """A hash of a source tree: names, kinds, permission bits, contents and link targets."""
     digest = hashlib.sha256()

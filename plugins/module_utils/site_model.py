@@ -21,6 +21,7 @@ import posixpath
 import re
 from typing import Any
 
+from .site_app import check_app, config_dirs, normalize_commands, normalize_config_files
 from .stacks import DEFAULT_STACK, STACKS, runs_as_web_user
 from .tls import TLS_MODES, check_headers, check_tls, normalize_tls
 
@@ -44,7 +45,13 @@ SITE_KEYS = {
     "requirements_file", "requirements", "python", "env", "secrets", "static", "media",
     "stack", "mod_wsgi", "gunicorn", "nginx", "user", "share_user", "state", "hosts_address",
     "manage_hosts", "purge_data", "health", "pip_index_url", "keep_releases", "tls", "headers",
+    "commands", "config_files", "packages", "django_layer",
 }  # fmt: skip
+STATIC_KEYS = {"url", "dir", "package", "subdir"}
+PACKAGE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# The collection's Django settings layer (roles/wsgi_app/files/wsgi_django_settings.py): it
+# imports the project's own settings module, then applies the deployment contract.
+DJANGO_LAYER_MODULE = "wsgi_django_settings"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
 # useradd's limit (Debian: 32 characters) and Debian's NAME_REGEX, without the trailing '$'.
 USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
@@ -85,6 +92,7 @@ DJANGO_CONTRACT = (
     "DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG", "DJANGO_ALLOWED_HOSTS", "DJANGO_CSRF_TRUSTED_ORIGINS",
     "DJANGO_DATA_DIR", "DJANGO_STATIC_ROOT", "DJANGO_STATIC_URL", "DJANGO_MEDIA_ROOT",
     "DJANGO_MEDIA_URL", "DJANGO_SESSION_COOKIE_SECURE", "DJANGO_CSRF_COOKIE_SECURE",
+    "WSGI_DJANGO_PROJECT_SETTINGS", "WSGI_BEHIND_PROXY",
 )  # fmt: skip
 # pip options a requirements file may carry (anything else, an index above all, is refused).
 PIP_FILE_OPTIONS = {"--require-hashes", "--pre", "--prefer-binary", "--only-binary", "--no-binary"}
@@ -218,7 +226,23 @@ def _check_site(site: Any, index: int, settings: dict[str, Any]) -> list[str]:
     _check_assets(site, kind, settings, err)
     _check_requirements(site, settings, err)
     _check_release_options(site, err)
+    check_app(site, err)
+    _check_config_templates(site, settings, err)
     return err.lines
+
+
+def _check_config_templates(site: dict[str, Any], settings: dict[str, Any], err: _Errors) -> None:
+    base = str(settings.get("source_base_dir") or os.getcwd())
+    files = site.get("config_files")
+    for index, item in enumerate(files if isinstance(files, list) else []):
+        template = item.get("template") if isinstance(item, dict) else None
+        rel = _confined_rel(template) if isinstance(template, str) else None
+        if rel is None:
+            continue  # reported by check_config_files
+        if not os.path.isfile(os.path.join(base, rel)):
+            err(f"config_files[{index}].template", f"{os.path.join(base, rel)} is not a file")
+        elif not _real_inside(base, rel):
+            err(f"config_files[{index}].template", f"{template!r} is a symlink that leaves {base}")
 
 
 def _check_names(site: dict[str, Any], err: _Errors) -> None:
@@ -369,9 +393,21 @@ def address_problem(address: Any) -> str | None:
 def _check_app(site: dict[str, Any], kind: str, settings: dict[str, Any], err: _Errors) -> None:
     source = site.get("source")
     src_dir = _source_dir(site, settings)
-    if not isinstance(source, dict) or not (source.get("path") or source.get("git")):
+    installs = bool(site.get("requirements"))
+    if source is None and installs:
+        src_dir = None  # the app comes from its requirements (a package): no code of its own
+        entry = site.get("entry")
+        if isinstance(entry, str) and ":" not in entry:
+            err(
+                "entry",
+                f"{entry!r}: a site without a source names its WSGI entry in an installed "
+                "package, 'package.module:callable'",
+            )
+    elif not isinstance(source, dict) or not (source.get("path") or source.get("git")):
         err(
-            "source", "is required: {path: <dir on the controller>} or {git: <url>, version: <ref>}"
+            "source",
+            "is required: {path: <dir on the controller>} or {git: <url>, version: <ref>} "
+            "(or no source and 'requirements' that install the app)",
         )
         src_dir = None
     elif source.get("path") and source.get("git"):
@@ -404,8 +440,10 @@ def _check_app(site: dict[str, Any], kind: str, settings: dict[str, Any], err: _
             if found and not _real_inside(src_dir, target):
                 err("entry", f"{entry!r} is a symlink that leaves the source directory")
         else:
-            found = _module_in(src_dir, target)
-            where = f"{target.replace('.', '/')}.py under {src_dir}"
+            # Not in the source: it may come from an installed package (the release imports it
+            # in its virtualenv before it serves).
+            found = _module_in(src_dir, target) or _installs(site)
+            where = f"{target.replace('.', '/')}.py under {src_dir} (and no requirements)"
         if not found:
             err("entry", f"WSGI entry {entry!r} not found: no {where}")
     if kind == "django":
@@ -420,7 +458,11 @@ def _check_app(site: dict[str, Any], kind: str, settings: dict[str, Any], err: _
         if settings_mod is not None:
             if not isinstance(settings_mod, str) or not MODULE_RE.match(settings_mod):
                 err("django_settings", f"{settings_mod!r} is not a dotted module name")
-            elif src_dir is not None and not _module_in(src_dir, settings_mod):
+            elif (
+                src_dir is not None
+                and not _module_in(src_dir, settings_mod)
+                and not _installs(site)
+            ):
                 err(
                     "django_settings",
                     f"{settings_mod!r} is not a module of the project: no "
@@ -431,6 +473,11 @@ def _check_app(site: dict[str, Any], kind: str, settings: dict[str, Any], err: _
         not isinstance(python, str) or not python.startswith("/") or not FS_PATH_RE.match(python)
     ):
         err("python", f"{python!r} must be an absolute path to a python3 interpreter")
+
+
+def _installs(site: dict[str, Any]) -> bool:
+    """The site installs packages besides its code (its entry may come from one of them)."""
+    return bool(site.get("requirements") or site.get("requirements_file"))
 
 
 def _module_in(src_dir: str, module: str) -> bool:
@@ -501,10 +548,14 @@ def _check_assets(site: dict[str, Any], kind: str, settings: dict[str, Any], err
         if not isinstance(val, dict) or not isinstance(val.get("url"), str):
             err(field, "must be a mapping with 'url' (e.g. '/static/') and optional 'dir'")
             continue
-        for key in sorted(set(val) - {"url", "dir"}):
-            err(f"{field}.{key}", "unknown option (known: url, dir)")
+        known = STATIC_KEYS if field == "static" else {"url", "dir"}
+        for key in sorted(set(val) - known):
+            err(f"{field}.{key}", f"unknown option (known: {', '.join(sorted(known))})")
         if not URL_PATH_RE.match(val["url"]):
             err(f"{field}.url", f"{val['url']!r} must be an absolute URL path ending in '/'")
+        if field == "static" and ("package" in val or "subdir" in val):
+            _check_static_package(val, kind, err)
+            continue
         d = val.get("dir")
         if d is None:
             continue
@@ -550,6 +601,20 @@ def _check_assets(site: dict[str, Any], kind: str, settings: dict[str, Any], err
         and (_within(dirs["static"], dirs["media"]) or _within(dirs["media"], dirs["static"]))
     ):
         err("media.dir", "must not overlap the static dir (uploads would be served as code)")
+
+
+def _check_static_package(val: dict[str, Any], kind: str, err: _Errors) -> None:
+    """static: {url, package, subdir}: a directory of an installed package, copied into each
+    release once its virtualenv is built (the path differs between Python versions)."""
+    package, subdir = val.get("package"), val.get("subdir", ".")
+    if "dir" in val:
+        err("static.dir", "give either 'dir' or 'package' (with 'subdir')")
+    if kind == "django":
+        err("static.package", "a Django site's static files come from collectstatic")
+    if not isinstance(package, str) or not PACKAGE_NAME_RE.match(package):
+        err("static.package", f"{package!r} must be the name of a top-level installed package")
+    if subdir != "." and (not isinstance(subdir, str) or _confined_rel(subdir) is None):
+        err("static.subdir", f"{subdir!r} must be a directory of the package, inside it")
 
 
 def _check_requirements(site: dict[str, Any], settings: dict[str, Any], err: _Errors) -> None:
@@ -872,7 +937,7 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
     run_user = web_user if runs_as_web_user(stack, mode) else user
     entry = site.get("entry") or ""
     etype, target, attr = _entry_parts(entry)
-    source = dict(site.get("source") or {})
+    source = dict(site.get("source") or {"type": "none"})
     stage_dir = f"{root}/stage"
     if source.get("path"):
         source = _local_source(site, s)  # staged where _place_staging_trees says
@@ -881,6 +946,8 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
     django_settings = site.get("django_settings")
     if kind == "django" and not django_settings and etype == "callable":
         django_settings = target.rsplit(".", 1)[0] + ".settings"
+    django_layer = kind == "django" and bool(site.get("django_layer", True))
+    config_files = normalize_config_files(site, root)
     path = site.get("path", "/")
     names = [site["domain"]] + list(site.get("aliases") or [])
     nginx = dict(site.get("nginx") or {})
@@ -895,9 +962,20 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         "kind": kind,
         "state": _state(site, s),
         "stack": stack,
+        # The web server proxies to an application server of its own (which must then trust the
+        # X-Forwarded-Proto the web server sets): the stack has an app role.
+        "proxied": bool((STACKS.get(stack) or {}).get("app_role")),
         "source": source,
         "entry": {"type": etype, "target": target, "callable": attr},
         "django_settings": django_settings,
+        # The module DJANGO_SETTINGS_MODULE names: the collection's layer over the project's own
+        # settings, or the project's settings when it reads the environment itself.
+        "django_settings_module": DJANGO_LAYER_MODULE if django_layer else django_settings,
+        "django_layer": django_layer,
+        "commands": normalize_commands(site, root),
+        "config_files": config_files,
+        "config_dirs": config_dirs(config_files, root),
+        "packages": list(site.get("packages") or []),
         "requirements_file": site.get("requirements_file"),
         "requirements": list(site.get("requirements") or []),
         "pip_index_url": site.get("pip_index_url") or s.get("pip_index_url") or None,
@@ -980,6 +1058,14 @@ def _static(site: dict[str, Any], kind: str, root: str) -> dict[str, Any] | None
     if val is None and kind != "django":
         return None
     val = dict(val or {"url": "/static/"})
+    if val.get("package"):  # copied from the installed package into each release
+        return {
+            "url": val["url"],
+            "dir": f"{root}/static",
+            "release": "static",
+            "package": val["package"],
+            "subdir": posixpath.normpath(val.get("subdir") or "."),
+        }
     d = val.get("dir")
     if not d:  # Django's collectstatic target, one per release
         return {"url": val["url"], "dir": f"{root}/static", "release": "static"}

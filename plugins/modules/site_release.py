@@ -116,16 +116,22 @@ from ansible_collections.wsgi.deploy.plugins.module_utils.site_model import (  #
 )
 
 
-def source_dir(site: dict[str, Any]) -> str:
-    return site["repo_dir"] if site["source"]["type"] == "git" else site["stage_dir"]
+def source_dir(site: dict[str, Any]) -> str | None:
+    """Where the site's code is staged on the host (None: the app comes from its requirements)."""
+    kind = site["source"]["type"]
+    if kind == "none":
+        return None
+    return site["repo_dir"] if kind == "git" else site["stage_dir"]
 
 
-def venv_inputs(site: dict[str, Any], src: str, params: dict[str, Any]) -> dict[str, Any]:
+def venv_inputs(site: dict[str, Any], src: str | None, params: dict[str, Any]) -> dict[str, Any]:
     return {
         "python": site["python"],
         "version": (params["interpreters"] or {}).get(site["python"]),
         "requirements": site.get("requirements") or [],
-        "requirements_file": rel.requirements_text(src, site.get("requirements_file")),
+        "requirements_file": rel.requirements_text(src, site.get("requirements_file"))
+        if src
+        else "",
         "packages": (params["venv_packages"] or {}).get(site["stack"], []),
         "index": site.get("pip_index_url"),
     }
@@ -142,7 +148,9 @@ def confinement_problems(site: dict[str, Any], src: str) -> list[str]:
             problems.append(f"{label}: field 'entry': {entry['target']} is not in the code")
         elif not rel.inside(path, src):
             problems.append(f"{label}: field 'entry': {entry['target']} leaves the code (symlink)")
-    else:
+    elif not (site.get("requirements") or site.get("requirements_file")):
+        # Without requirements the entry must be in the code; with them it may come from an
+        # installed package (the release imports it in its virtualenv before it serves).
         module = entry["target"].replace(".", "/")
         if not (
             os.path.isfile(os.path.join(src, module + ".py"))
@@ -164,7 +172,8 @@ def confinement_problems(site: dict[str, Any], src: str) -> list[str]:
         if os.path.lexists(path) and not rel.inside(path, src):
             problems.append(f"{label}: field 'static.dir': it leaves the code (symlink)")
     settings = site.get("django_settings")
-    if site["kind"] == "django" and settings and site["source"]["type"] == "git":
+    installs = site.get("requirements") or site.get("requirements_file")
+    if site["kind"] == "django" and settings and site["source"]["type"] == "git" and not installs:
         module = settings.replace(".", "/")
         if not (
             os.path.isfile(os.path.join(src, module + ".py"))
@@ -176,8 +185,8 @@ def confinement_problems(site: dict[str, Any], src: str) -> list[str]:
 
 def plan_site(site: dict[str, Any], params: dict[str, Any], check: bool) -> dict[str, Any]:
     src = source_dir(site)
-    problems = confinement_problems(site, src) if os.path.isdir(src) else []
-    code_hash = rel.tree_hash(src)
+    problems = confinement_problems(site, src) if src and os.path.isdir(src) else []
+    code_hash = rel.tree_hash(src) if src else rel.EMPTY_TREE_HASH
     key = rel.venv_key(venv_inputs(site, src, params))
     current = rel.current_id(site["current"])
     current_manifest = rel.manifest(site["releases_dir"], current)
@@ -215,17 +224,27 @@ def plan_site(site: dict[str, Any], params: dict[str, Any], check: bool) -> dict
     release = f"{rel.utc_stamp()}-{code_hash[:8]}"
     out.update(release=release, new=True, complete=False)
     out["release_dir"] = os.path.join(site["releases_dir"], release)
-    if check or problems or not os.path.isdir(src):
+    if check or problems or (src is not None and not os.path.isdir(src)):
         return out
     release_dir = os.path.join(site["releases_dir"], release)
     os.makedirs(site["releases_dir"], mode=0o755, exist_ok=True)
-    rel.copy_tree(src, os.path.join(release_dir, "src"))
+    if src is None:  # no code of its own: an empty src (the working directory of its commands)
+        os.makedirs(os.path.join(release_dir, "src"), mode=0o755)
+    else:
+        rel.copy_tree(src, os.path.join(release_dir, "src"))
     os.chmod(release_dir, 0o755)
     # Linked now (dangling until the venv is built) so the build steps can use the release.
     os.symlink(os.path.join("..", "..", "venvs", key), os.path.join(release_dir, "venv"))
     static = site.get("static") or {}
-    if static.get("release") == "static":
+    if static.get("release") == "static" and not static.get("package"):
+        # A package's static files are copied here once the venv is built (wsgi_venv).
         os.makedirs(os.path.join(release_dir, "static"), mode=0o755, exist_ok=True)
+    elif (static.get("release") or "").startswith("src/"):
+        # A static dir the code does not have (yet): created empty, so the web server serves
+        # an empty directory (404s) rather than failing, and a command can fill it.
+        path = os.path.join(release_dir, static["release"])
+        if not os.path.lexists(path):
+            os.makedirs(path, mode=0o755)
     source = {k: v for k, v in site["source"].items() if k in ("type", "repo", "version")}
     if site["name"] in (params["commits"] or {}):
         source["commit"] = params["commits"][site["name"]]

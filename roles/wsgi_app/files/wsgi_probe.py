@@ -82,13 +82,19 @@ def call(application: Any, host: str, path: str, mount: str = "/") -> dict[str, 
 
 def main(argv: list[str]) -> int:
     env_file, release, entry, host, path, mount = argv
+    stage = "import"
     try:
         load_env(env_file)
         os.chdir(os.path.join(release, "src"))
-        result = call(load_application(release, entry), host, path, mount)
+        application = load_application(release, entry)
+        stage = "request"
+        result = call(application, host, path, mount)
     except BaseException as exc:  # noqa: BLE001 - any failure of the app is the answer
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
-        result = {"error": "".join(lines[-6:]).strip()[-2000:]}
+        result = {"error": "".join(lines[-6:]).strip()[-2000:], "stage": stage}
+        if stage == "import":
+            # The entry (from the code or an installed package) does not import: say which.
+            result["summary"] = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     print(json.dumps(result))
     return 0
 

@@ -1,0 +1,128 @@
+#!/usr/bin/python
+# Copyright: wsgi-deploy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Check the sites' requirements against a target's Python, on the controller, before any change."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: python_requirements
+short_description: Check that the sites' requirements can be installed for the target's Python
+description:
+  - Run on the controller (delegate_to localhost) by the preflight, before any host is changed.
+    For each site with C(requirements) or a local C(requirements_file), asks pip's resolver
+    (C(pip install --dry-run --python-version X.Y --only-binary=:all:)) whether they resolve for the
+    Python version of the site's interpreter on the target. No package's code runs and nothing is
+    installed.
+  - Only a failure pip explains by Requires-Python is an error (for example Django 6.1 on Debian
+    12's Python 3.11); any other failure (an sdist-only package, an index the controller cannot
+    reach) is a warning, and the install on the target decides.
+  - Results are cached under I(cache_dir), per Python version, requirements and index.
+version_added: "1.0.0"
+options:
+  sites:
+    description: Normalised site records (from the site_normalize filter).
+    type: list
+    elements: dict
+    required: true
+  pythons:
+    description: Per interpreter path on the target, its Python version (site_facts C(pythons)).
+    type: dict
+    required: true
+  host:
+    description: The target's inventory name (for the messages).
+    type: str
+    required: true
+  debian:
+    description: The target's Debian major version (for the messages).
+    type: str
+    default: ""
+  cache_dir:
+    description: Where the results are cached on the controller (empty string means no cache).
+    type: str
+    default: ""
+author:
+  - wsgi-deploy maintainers (@wsgi-deploy)
+"""
+
+EXAMPLES = r"""
+- name: Check the requirements against the target's Python
+  wsgi.deploy.python_requirements:
+    sites: "{{ wsgi_site_list }}"
+    pythons: "{{ wsgi_host_facts.pythons }}"
+    host: "{{ inventory_hostname }}"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+errors:
+  description: One message per site whose requirements need another Python.
+  type: list
+  elements: str
+  returned: always
+warnings_found:
+  description: Sites whose requirements could not be checked, and why.
+  type: list
+  elements: str
+  returned: always
+"""
+
+import os  # noqa: E402
+import sys  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.wsgi.deploy.plugins.module_utils import pycheck  # noqa: E402
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "sites": {"type": "list", "elements": "dict", "required": True},
+            "pythons": {"type": "dict", "required": True},
+            "host": {"type": "str", "required": True},
+            "debian": {"type": "str", "default": ""},
+            "cache_dir": {"type": "str", "default": ""},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    errors: list[str] = []
+    warnings: list[str] = []
+    for site in p["sites"]:
+        if site.get("state") != "present":
+            continue
+        reqs = list(site.get("requirements") or [])
+        req_file = None
+        source = site.get("source") or {}
+        if site.get("requirements_file") and source.get("type") == "local":
+            req_file = os.path.join(source["path"], site["requirements_file"])
+        if not reqs and not req_file:
+            continue
+        version = (p["pythons"] or {}).get(site["python"])
+        if not version:
+            continue  # the host checks report an unusable interpreter
+        result = pycheck.check(
+            sys.executable,
+            str(version),
+            reqs,
+            req_file,
+            site.get("pip_index_url"),
+            source.get("path") if source.get("type") == "local" else None,
+            os.path.expanduser(p["cache_dir"]) if p["cache_dir"] else None,
+        )
+        if result["requires_python"]:
+            errors.append(
+                pycheck.message(
+                    site["name"], p["host"], str(version), p["debian"], result["requires_python"]
+                )
+            )
+        elif result["warning"]:
+            warnings.append(f"site '{site['name']}': requirements not checked: {result['warning']}")
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(changed=False, errors=errors, warnings_found=warnings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+#!/usr/bin/python
+# Copyright: wsgi-deploy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run the sites' setup commands of one point of a deploy, in one call for every site."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: site_commands
+short_description: Run the setup commands of the sites at one point of a deploy
+description:
+  - Runs, for every site given, the commands of its C(commands) list whose C(at) is I(point), in
+    the order listed, each in a release of the site (the new one for C(after_venv) and
+    C(before_serve), the one that serves for C(after_serve)) through the site's C(bin/run)
+    wrapper, as the site's app user, with its environment file, its virtualenv first on PATH, its
+    code as the working directory. No shell runs them.
+  - A command runs once per release (or once per site with C(once)), unless its C(creates) path
+    exists or its C(unless) command exits 0. What ran is recorded in a root-owned marker file per
+    site in I(state_dir), written after each success, so a run that failed half-way runs what is
+    left on the next one; a command whose argv, C(unless) or C(creates) changed runs again.
+  - A failing command (non-zero exit, or killed after its C(timeout)) stops the site's later
+    commands and fails the module with the command's last output lines; the other sites' commands
+    still run. In check mode nothing runs; the module reports what would.
+version_added: "1.0.0"
+options:
+  point:
+    description: The point of the deploy.
+    type: str
+    required: true
+    choices: [after_venv, before_serve, after_serve]
+  sites:
+    description: Normalised site records (from the site_normalize filter).
+    type: list
+    elements: dict
+    required: true
+  releases:
+    description:
+      - Per site name, its planned release (C(release), C(release_dir), C(new)), from
+        site_release action=plan.
+    type: dict
+    required: true
+  state_dir:
+    description: Where the markers are kept (C(<site>.commands.json)).
+    type: path
+    required: true
+author:
+  - wsgi-deploy maintainers (@wsgi-deploy)
+"""
+
+EXAMPLES = r"""
+- name: Run the setup commands before the new releases serve
+  wsgi.deploy.site_commands:
+    point: before_serve
+    sites: "{{ wsgi_app_present }}"
+    releases: "{{ wsgi_app_releases }}"
+    state_dir: /var/lib/wsgi-deploy/sites
+"""
+
+RETURN = r"""
+ran:
+  description: Per site, the commands that ran (or would run, in check mode).
+  type: dict
+  returned: always
+  sample: {trac: [initenv]}
+skipped:
+  description: Per site, the commands skipped and why (done, creates, unless).
+  type: dict
+  returned: always
+"""
+
+import os  # noqa: E402
+import pwd  # noqa: E402
+import subprocess  # noqa: E402
+from typing import Any  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.wsgi.deploy.plugins.module_utils import releases as rel  # noqa: E402
+
+TAIL_LINES = 40
+
+
+def markers_path(state_dir: str, site: dict[str, Any]) -> str:
+    return os.path.join(state_dir, f"{site['name']}.commands.json")
+
+
+def child_env(site: dict[str, Any], release_dir: str, account: pwd.struct_passwd) -> dict[str, str]:
+    """A clean environment for the wrapper (which adds the site's own); nothing of Ansible's."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": site["data_dir"],
+        "USER": account.pw_name,
+        "LOGNAME": account.pw_name,
+        "LANG": "C.UTF-8",
+        "WSGI_RELEASE": release_dir,
+    }
+
+
+def run_as(
+    site: dict[str, Any], argv: list[str], release_dir: str, timeout: int
+) -> tuple[int | None, str]:
+    """(exit code or None when killed after `timeout`, combined output) of argv in the release."""
+    account = pwd.getpwnam(site["run_user"])
+    try:
+        proc = subprocess.run(
+            [site["run_file"], *argv],
+            cwd="/",
+            env=child_env(site, release_dir, account),
+            user=account.pw_uid,
+            group=account.pw_gid,
+            extra_groups=os.getgrouplist(account.pw_name, account.pw_gid),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.output or b""
+        return None, out.decode("utf-8", "replace") if isinstance(out, bytes) else str(out)
+    return proc.returncode, proc.stdout.decode("utf-8", "replace")
+
+
+def tail(text: str) -> str:
+    lines = text.rstrip().splitlines()
+    shown = lines[-TAIL_LINES:]
+    more = f"[... {len(lines) - len(shown)} earlier lines]\n" if len(lines) > len(shown) else ""
+    return more + "\n".join(shown)
+
+
+def site_release(site: dict[str, Any], point: str, releases: dict[str, Any]) -> dict[str, Any]:
+    """The release the point's commands run in, or {} when none runs for this site now."""
+    planned = releases.get(site["name"]) or {}
+    if not planned.get("release_dir"):
+        return {}
+    if point != "after_serve" and not planned.get("new"):
+        return {}  # a release already built: its build-time commands ran when it was built
+    return planned
+
+
+def run_site(
+    site: dict[str, Any], point: str, planned: dict[str, Any], state_dir: str, check: bool
+) -> dict[str, Any]:
+    path = markers_path(state_dir, site)
+    markers = rel.read_json(path) or {}
+    out: dict[str, Any] = {"ran": [], "skipped": {}, "error": None}
+    for cmd in [c for c in site.get("commands") or [] if c["at"] == point]:
+        done = markers.get(cmd["name"]) or {}
+        same = done.get("fingerprint") == cmd["fingerprint"]
+        if same and (cmd["once"] or done.get("release") == planned["release"]):
+            out["skipped"][cmd["name"]] = "done"
+            continue
+        if cmd.get("creates") and os.path.lexists(cmd["creates"]):
+            out["skipped"][cmd["name"]] = "creates"
+            continue
+        if check:
+            out["ran"].append(cmd["name"])
+            continue
+        if cmd.get("unless"):
+            code, _output = run_as(site, cmd["unless"], planned["release_dir"], cmd["timeout"])
+            if code == 0:
+                out["skipped"][cmd["name"]] = "unless"
+                continue
+        code, output = run_as(site, cmd["argv"], planned["release_dir"], cmd["timeout"])
+        if code != 0:
+            how = f"was killed after {cmd['timeout']} s" if code is None else f"exited {code}"
+            out["error"] = (
+                f"site '{site['name']}': command '{cmd['name']}' ({point}, release "
+                f"{planned['release']}, as {site['run_user']}) {how}:\n{tail(output)}"
+            )
+            break
+        out["ran"].append(cmd["name"])
+        markers[cmd["name"]] = {
+            "release": planned["release"],
+            "fingerprint": cmd["fingerprint"],
+            "at": rel.iso_now(),
+        }
+        os.makedirs(state_dir, mode=0o755, exist_ok=True)
+        rel.write_json(path, markers, mode=0o600)
+    return out
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "point": {
+                "type": "str",
+                "required": True,
+                "choices": ["after_venv", "before_serve", "after_serve"],
+            },
+            "sites": {"type": "list", "elements": "dict", "required": True},
+            "releases": {"type": "dict", "required": True},
+            "state_dir": {"type": "path", "required": True},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    ran: dict[str, list[str]] = {}
+    skipped: dict[str, dict[str, str]] = {}
+    errors: list[str] = []
+    for site in p["sites"]:
+        if not any(c["at"] == p["point"] for c in site.get("commands") or []):
+            continue
+        planned = site_release(site, p["point"], p["releases"])
+        if not planned:
+            continue
+        result = run_site(site, p["point"], planned, p["state_dir"], module.check_mode)
+        if result["ran"]:
+            ran[site["name"]] = result["ran"]
+        if result["skipped"]:
+            skipped[site["name"]] = result["skipped"]
+        if result["error"]:
+            errors.append(result["error"])
+    changed = bool(ran)
+    if errors:
+        module.fail_json(
+            msg="\n\n".join(errors)
+            + ("\n\nThe new release does not serve." if p["point"] != "after_serve" else ""),
+            changed=changed,
+            ran=ran,
+            skipped=skipped,
+        )
+    module.exit_json(changed=changed, ran=ran, skipped=skipped)
+
+
+if __name__ == "__main__":
+    main()
