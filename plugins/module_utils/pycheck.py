@@ -49,16 +49,47 @@ def explain(stderr: str) -> dict[str, Any] | None:
     return {"requirement": unsatisfied.group("req"), "needs": specs, "versions": versions}
 
 
+def _vtuple(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", version)[:3])
+
+
+def _span(versions: list[str]) -> str:
+    """'6.0 to 6.1.3' (final releases, in version order) of the versions pip ignored."""
+    try:
+        from packaging.version import InvalidVersion, Version
+    except ImportError:  # pragma: no cover - ansible-core depends on packaging
+        return ", ".join(versions[-3:])
+    parsed = []
+    for v in versions:
+        try:
+            parsed.append(Version(v))
+        except InvalidVersion:
+            continue
+    final = sorted(v for v in parsed if not v.is_prerelease) or sorted(parsed)
+    if not final:
+        return "its releases"
+    return str(final[0]) if len(final) == 1 else f"{final[0]} to {final[-1]}"
+
+
+def _name(requirement: str) -> str:
+    match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+    return match.group(0) if match else requirement
+
+
 def message(site: str, host: str, version: str, debian: str, found: dict[str, Any]) -> str:
     needs = " or ".join(f"Python {spec}" for spec in found["needs"]) or "another Python"
-    newest = found["versions"][-1] if found["versions"] else "its newer releases"
     where = f" (Debian {debian})" if debian else ""
-    newer = [f"Debian {d} has {v}" for d, v in sorted(DEBIAN_PYTHONS.items()) if v > version]
+    newer = [
+        f"Debian {d} has {v}"
+        for d, v in sorted(DEBIAN_PYTHONS.items())
+        if _vtuple(v) > _vtuple(version)
+    ]
     hint = f"use a host with a newer Python ({', '.join(newer)})" if newer else "use a newer Python"
     return (
-        f"site '{site}': {found['requirement']} needs {needs} ({newest} and the other releases "
-        f"it would take); host {host} has Python {version}{where}: {hint}, or pin a release of "
-        "it that supports this Python. Nothing was changed."
+        f"site '{site}': {found['requirement']} needs {needs} (the Requires-Python of "
+        f"{_name(found['requirement'])} {_span(found['versions'])}); host {host} has Python "
+        f"{version}{where}: {hint}, or pin {_name(found['requirement'])} to a release that "
+        f"supports Python {version}. Nothing was changed."
     )
 
 

@@ -16,7 +16,8 @@ description:
     wrapper, as the site's app user, with its environment file, its virtualenv first on PATH, its
     code as the working directory. No shell runs them.
   - A command runs once per release (or once per site with C(once)), unless its C(creates) path
-    exists or its C(unless) command exits 0. What ran is recorded in a root-owned marker file per
+    exists or its C(unless) command exits 0; a command that did not run yet for the release the
+    site serves (new in the list, or its last run failed) runs in that release on the next run. What ran is recorded in a root-owned marker file per
     site in I(state_dir), written after each success, so a run that failed half-way runs what is
     left on the next one; a command whose argv, C(unless) or C(creates) changed runs again.
   - A failing command (non-zero exit, or killed after its C(timeout)) stops the site's later
@@ -128,14 +129,12 @@ def tail(text: str) -> str:
     return more + "\n".join(shown)
 
 
-def site_release(site: dict[str, Any], point: str, releases: dict[str, Any]) -> dict[str, Any]:
-    """The release the point's commands run in, or {} when none runs for this site now."""
+def site_release(site: dict[str, Any], releases: dict[str, Any]) -> dict[str, Any]:
+    """The release the commands run in: the one the site is to serve (new or current), or {}.
+    A command that did not run for it yet (new in the site list, or its run failed) runs now,
+    whichever release that is."""
     planned = releases.get(site["name"]) or {}
-    if not planned.get("release_dir"):
-        return {}
-    if point != "after_serve" and not planned.get("new"):
-        return {}  # a release already built: its build-time commands ran when it was built
-    return planned
+    return planned if planned.get("release_dir") else {}
 
 
 def run_site(
@@ -201,7 +200,7 @@ def main() -> None:
     for site in p["sites"]:
         if not any(c["at"] == p["point"] for c in site.get("commands") or []):
             continue
-        planned = site_release(site, p["point"], p["releases"])
+        planned = site_release(site, p["releases"])
         if not planned:
             continue
         result = run_site(site, p["point"], planned, p["state_dir"], module.check_mode)

@@ -1,0 +1,274 @@
+"""Unit tests of the app fields of a site (plugins/module_utils/site_app.py through the site
+model): setup commands, config files, Debian packages, packaged entries and static files, the
+Django settings layer; and of the Requires-Python explanation (plugins/module_utils/pycheck.py)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "plugins"))
+model = importlib.import_module("module_utils.site_model")
+pycheck = importlib.import_module("module_utils.pycheck")
+
+
+@pytest.fixture()
+def settings(tmp_path: Path) -> dict[str, Any]:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "hello.wsgi").write_text("def application(e, s): pass\n")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "app.ini.j2").write_text("[app]\n")
+    return {"source_base_dir": str(tmp_path), "default_stack": "nginx_gunicorn"}
+
+
+def site(**over: Any) -> dict[str, Any]:
+    base = {"name": "app", "domain": "app.example.org", "source": {"path": "app"}}
+    base["entry"] = "hello.wsgi"
+    base.update(over)
+    return base
+
+
+def packaged(**over: Any) -> dict[str, Any]:
+    base = {
+        "name": "pkg",
+        "domain": "pkg.example.org",
+        "requirements": ["someapp==1.0"],
+        "entry": "someapp.web:app",
+    }
+    base.update(over)
+    return base
+
+
+def errs(s: dict[str, Any], settings: dict[str, Any]) -> list[str]:
+    return model.wsgi_site_errors([s], settings)
+
+
+def test_valid_app_fields(settings: dict[str, Any]) -> None:
+    good = site(
+        commands=[
+            {"name": "init", "run": "app-admin init /srv/wsgi/app/data", "creates": "data/x"},
+            {"name": "warm", "run": ["python", "-c", "print(1)"], "at": "after_serve"},
+            {"name": "once", "run": "true", "once": True, "unless": ["test", "-e", "/x"]},
+        ],
+        config_files=[
+            {"path": "config/app.ini", "template": "templates/app.ini.j2"},
+            {"path": "data/env/conf/trac.ini", "content": "[trac]\n", "mode": "0600"},
+        ],
+        packages=["libpq-dev", "libxml2:amd64"],
+    )
+    assert errs(good, settings) == []
+    assert errs(packaged(), settings) == []
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "words"),
+    [
+        ({"commands": {"x": 1}}, "commands", "must be a list"),
+        ({"commands": [{"name": "Bad Name", "run": "x"}]}, "commands.Bad Name", "must be 1-41"),
+        ({"commands": [{"name": "a", "run": "x"}, {"name": "a", "run": "y"}]}, "commands.a", "two"),
+        ({"commands": [{"name": "a", "run": "'unclosed"}]}, "commands.a.run", "must be a command"),
+        ({"commands": [{"name": "a", "run": []}]}, "commands.a.run", "must be a command"),
+        ({"commands": [{"name": "a", "run": ["a\x00b"]}]}, "commands.a.run", "must be a command"),
+        ({"commands": [{"name": "a", "run": "x", "at": "never"}]}, "commands.a.at", "not one of"),
+        (
+            {"commands": [{"name": "a", "run": "x", "creates": "../etc/x"}]},
+            "commands.a.creates",
+            "inside",
+        ),
+        (
+            {"commands": [{"name": "a", "run": "x", "creates": "/etc/x"}]},
+            "commands.a.creates",
+            "inside",
+        ),
+        ({"commands": [{"name": "a", "run": "x", "timeout": 0}]}, "commands.a.timeout", ">= 1"),
+        ({"commands": [{"name": "a", "run": "x", "shell": True}]}, "commands.a.shell", "unknown"),
+        (
+            {"config_files": [{"path": "src/x.py", "content": ""}]},
+            "config_files[0].path",
+            "config/",
+        ),
+        (
+            {"config_files": [{"path": "config/../../etc/x", "content": ""}]},
+            "config_files[0].path",
+            "config/",
+        ),
+        ({"config_files": [{"path": "/etc/x", "content": ""}]}, "config_files[0].path", "config/"),
+        ({"config_files": [{"path": "config", "content": ""}]}, "config_files[0].path", "config/"),
+        ({"config_files": [{"path": "config/a"}]}, "config_files[0]", "either"),
+        (
+            {"config_files": [{"path": "config/a", "content": "", "template": "t"}]},
+            "config_files[0]",
+            "either",
+        ),
+        (
+            {"config_files": [{"path": "config/a", "content": "", "mode": "0777"}]},
+            "config_files[0].mode",
+            "not one of",
+        ),
+        (
+            {"config_files": [{"path": "config/a", "template": "../x.j2"}]},
+            "config_files[0].template",
+            "inside",
+        ),
+        (
+            {"config_files": [{"path": "config/a", "template": "templates/none.j2"}]},
+            "config_files[0].template",
+            "not a file",
+        ),
+        (
+            {
+                "config_files": [
+                    {"path": "config/a", "content": "x"},
+                    {"path": "config/a", "content": "y"},
+                ]
+            },
+            "config_files[1].path",
+            "two entries",
+        ),
+        ({"packages": ["libpq-dev; rm -rf /"]}, "packages", "not a Debian package"),
+        ({"packages": "libpq-dev"}, "packages", "a list"),
+        ({"django_layer": "yes"}, "django_layer", "true or false"),
+        ({"static": {"url": "/s/", "package": "a/b"}}, "static.package", "top-level"),
+        (
+            {"static": {"url": "/s/", "package": "a", "subdir": "../../etc"}},
+            "static.subdir",
+            "inside",
+        ),
+        ({"static": {"url": "/s/", "package": "a", "dir": "x"}}, "static.dir", "either"),
+    ],
+)
+def test_bad_app_field_is_named(
+    over: dict[str, Any], field: str, words: str, settings: dict[str, Any]
+) -> None:
+    found = errs(site(**over), settings)
+    assert any(e.startswith(f"site 'app': field '{field}'") and words in e for e in found), found
+
+
+def test_source_is_optional_only_when_requirements_install_the_app(
+    settings: dict[str, Any],
+) -> None:
+    assert errs(packaged(), settings) == []
+    no_reqs = packaged(requirements=[])
+    assert any("field 'source': is required" in e for e in errs(no_reqs, settings))
+    script = packaged(entry="app.wsgi")
+    assert any("names its WSGI entry in an installed package" in e for e in errs(script, settings))
+
+
+def test_an_entry_not_in_the_source_may_come_from_the_requirements(
+    settings: dict[str, Any],
+) -> None:
+    missing = site(entry="someapp.web:app")
+    assert any("not found" in e for e in errs(missing, settings))
+    assert errs(site(entry="someapp.web:app", requirements=["someapp"]), settings) == []
+
+
+def test_normalised_app_fields(settings: dict[str, Any]) -> None:
+    (rec,) = model.wsgi_site_normalize(
+        [
+            packaged(
+                static={"url": "/assets/", "package": "someapp", "subdir": "htdocs"},
+                commands=[{"name": "init", "run": "someapp-init data", "creates": "data/db"}],
+                config_files=[{"path": "data/env/app.ini", "content": "t0ps3cr3t"}],
+                packages=["libxml2"],
+            )
+        ],
+        settings,
+    )
+    assert rec["source"] == {"type": "none"}
+    assert rec["static"] == {
+        "url": "/assets/",
+        "dir": "/srv/wsgi/pkg/static",
+        "release": "static",
+        "package": "someapp",
+        "subdir": "htdocs",
+    }
+    (cmd,) = rec["commands"]
+    assert cmd["argv"] == ["someapp-init", "data"] and cmd["at"] == "before_serve"
+    assert cmd["creates"] == "/srv/wsgi/pkg/data/db" and not cmd["once"]
+    assert rec["config_files"] == [
+        {"path": "/srv/wsgi/pkg/data/env/app.ini", "template": None, "mode": "0640"}
+    ]
+    assert "t0ps3cr3t" not in repr(rec)  # contents are rendered by the role, never in the record
+    assert rec["config_dirs"] == ["/srv/wsgi/pkg/data/env"]
+    assert rec["packages"] == ["libxml2"]
+    assert rec["run_file"] == "/srv/wsgi/pkg/bin/run"
+
+
+def test_command_fingerprint_follows_what_runs(settings: dict[str, Any]) -> None:
+    def fingerprint(**cmd: Any) -> str:
+        (rec,) = model.wsgi_site_normalize([site(commands=[{"name": "a", **cmd}])], settings)
+        return str(rec["commands"][0]["fingerprint"])
+
+    assert fingerprint(run="a b") == fingerprint(run=["a", "b"])
+    assert fingerprint(run="a b") != fingerprint(run="a c")
+    assert fingerprint(run="a") != fingerprint(run="a", creates="data/x")
+
+
+def test_django_layer_is_the_default_and_can_be_turned_off(settings: dict[str, Any]) -> None:
+    proj = Path(settings["source_base_dir"]) / "proj" / "mysite" / "settings"
+    proj.mkdir(parents=True)
+    (proj.parent / "wsgi.py").write_text("application = None\n")
+    (proj / "__init__.py").write_text("")
+    (proj / "production.py").write_text("")
+    django = {
+        "name": "dj",
+        "domain": "dj.example.org",
+        "kind": "django",
+        "source": {"path": "proj"},
+        "entry": "mysite.wsgi:application",
+        "django_settings": "mysite.settings.production",
+        "secrets": {"DJANGO_SECRET_KEY": "x"},
+    }
+    assert errs(django, settings) == []
+    (rec,) = model.wsgi_site_normalize([django], settings)
+    assert rec["django_layer"] and rec["django_settings_module"] == "wsgi_django_settings"
+    assert rec["django_settings"] == "mysite.settings.production"
+    assert rec["proxied"] is True  # nginx_gunicorn: the layer trusts X-Forwarded-Proto
+    (own,) = model.wsgi_site_normalize([{**django, "django_layer": False}], settings)
+    assert own["django_settings_module"] == "mysite.settings.production"
+
+
+def test_contract_keys_of_the_layer_cannot_be_set(settings: dict[str, Any]) -> None:
+    found = errs(
+        {
+            "name": "dj",
+            "domain": "dj.example.org",
+            "kind": "django",
+            "requirements": ["mysite"],
+            "entry": "mysite.wsgi:application",
+            "env": {"WSGI_DJANGO_PROJECT_SETTINGS": "evil"},
+            "secrets": {"DJANGO_SECRET_KEY": "x"},
+        },
+        settings,
+    )
+    assert any("field 'env.WSGI_DJANGO_PROJECT_SETTINGS'" in e for e in found), found
+
+
+PIP_STDERR = """\
+ERROR: Ignored the following versions that require a different python version: 6.0 Requires-Python >=3.12; 6.0.1 Requires-Python >=3.12; 6.1rc1 Requires-Python >=3.12; 6.1 Requires-Python >=3.12
+ERROR: Could not find a version that satisfies the requirement Django>=6.0 (from versions: 5.2, 5.2.1)
+ERROR: No matching distribution found for Django>=6.0
+"""
+
+
+def test_pip_requires_python_failure_is_explained() -> None:
+    found = pycheck.explain(PIP_STDERR)
+    assert found and found["requirement"] == "Django>=6.0" and found["needs"] == [">=3.12"]
+    msg = pycheck.message("newpy", "web1", "3.11", "12", found)
+    assert msg.startswith("site 'newpy': Django>=6.0 needs Python >=3.12")
+    assert "Django 6.0 to 6.1" in msg and "host web1 has Python 3.11 (Debian 12)" in msg
+    assert "Debian 13 has 3.13" in msg and "Debian 11" not in msg
+    assert "pin Django to a release that supports Python 3.11" in msg
+
+
+def test_other_pip_failures_are_not_refusals() -> None:
+    assert pycheck.explain("ERROR: No matching distribution found for foo\n") is None
+    assert (
+        pycheck.explain("ERROR: Could not find a version that satisfies the requirement foo\n")
+        is None
+    )
