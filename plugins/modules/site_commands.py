@@ -17,9 +17,10 @@ description:
     code as the working directory. No shell runs them.
   - A command runs once per release (or once per site with C(once)), unless its C(creates) path
     exists or its C(unless) command exits 0; a command that did not run yet for the release the
-    site serves (new in the list, or its last run failed) runs in that release on the next run. What ran is recorded in a root-owned marker file per
-    site in I(state_dir), written after each success, so a run that failed half-way runs what is
-    left on the next one; a command whose argv, C(unless) or C(creates) changed runs again.
+    site serves (new in the list, or its last run failed) runs in that release on the next run.
+    What ran is recorded in a root-owned marker file per site in I(state_dir), written after
+    each success, so a run that failed half-way runs what is left on the next one; a command
+    whose argv, C(unless) or C(creates) changed runs again.
   - A failing command (non-zero exit, or killed after its C(timeout)) stops the site's later
     commands and fails the module with the command's last output lines; the other sites' commands
     still run. In check mode nothing runs; the module reports what would.
