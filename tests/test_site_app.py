@@ -272,3 +272,89 @@ def test_other_pip_failures_are_not_refusals() -> None:
         pycheck.explain("ERROR: Could not find a version that satisfies the requirement foo\n")
         is None
     )
+
+
+@pytest.mark.parametrize(
+    ("database", "field", "words"),
+    [
+        ("mysql", "database.engine", "not one of"),
+        ({"engine": "postgresql", "host": "db;x"}, "database.host", "host name"),
+        (
+            {"engine": "postgresql", "host": "db", "name": "x", "user": "u", "port": 0},
+            "database.port",
+            "port number",
+        ),
+        ({"engine": "postgresql", "name": "Bad Name"}, "database.name", "1-63 chars"),
+        (
+            {"engine": "postgresql", "host": "db", "name": "x", "user": "u", "password": "a\nb"},
+            "database.password",
+            "one line",
+        ),
+        (
+            {"engine": "postgresql", "host": "db", "name": "x", "user": "u", "sslmode": "yes"},
+            "database.sslmode",
+            "not one of",
+        ),
+        ({"engine": "postgresql", "password": "x"}, "database.password", "only for an external"),
+        ({"engine": "postgresql", "host": "db"}, "database", "needs 'name' and 'user'"),
+        ({"engine": "sqlite", "host": "db"}, "database.host", "only for engine"),
+        ({"engine": "postgresql", "colour": 1}, "database.colour", "unknown option"),
+    ],
+)
+def test_bad_database_is_named(
+    database: Any, field: str, words: str, settings: dict[str, Any]
+) -> None:
+    found = errs(site(database=database), settings)
+    assert any(e.startswith(f"site 'app': field '{field}'") and words in e for e in found), found
+
+
+def test_local_postgresql_needs_the_app_user(settings: dict[str, Any]) -> None:
+    embedded = site(
+        database={"engine": "postgresql"}, stack="apache_mod_wsgi", mod_wsgi={"mode": "embedded"}
+    )
+    assert any("peer" in e and "daemon mode" in e for e in errs(embedded, settings))
+    assert errs(site(database={"engine": "postgresql"}, stack="apache_mod_wsgi"), settings) == []
+
+
+def test_database_keys_are_the_collections(settings: dict[str, Any]) -> None:
+    found = errs(site(database={"engine": "postgresql"}, env={"DATABASE_URL": "x"}), settings)
+    assert any("field 'env.DATABASE_URL'" in e for e in found), found
+    assert errs(site(env={"DATABASE_URL": "sqlite:///x"}), settings) == []
+
+
+def test_normalised_databases(settings: dict[str, Any]) -> None:
+    local, external, default = model.wsgi_site_normalize(
+        [
+            site(name="my-app", database={"engine": "postgresql"}),
+            site(
+                name="ext",
+                database={
+                    "engine": "postgresql",
+                    "host": "db.example.org",
+                    "name": "ext",
+                    "user": "ext",
+                    "password": "t0ps3cr3t",
+                    "sslmode": "require",
+                },
+            ),
+            site(name="plain"),
+        ],
+        settings,
+    )
+    assert local["database"] == {
+        "engine": "postgresql",
+        "local": True,
+        "host": "",
+        "port": None,
+        "name": "my_app",
+        "user": "wsgi-my-app",
+        "sslmode": "",
+        "has_password": False,
+    }
+    assert local["system_packages"] == ["postgresql", "python3-psycopg2"]
+    assert "psycopg[binary]>=3.1" in local["requirements"]
+    assert external["database"]["port"] == 5432 and external["database"]["has_password"]
+    assert external["system_packages"] == []
+    assert "t0ps3cr3t" not in repr(external)
+    assert default["database"] == {"engine": "sqlite", "local": False}
+    assert default["requirements"] == []

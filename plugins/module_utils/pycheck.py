@@ -30,7 +30,8 @@ def pip_command(python: str, version: str, reqs: list[str], req_file: str | None
     argv = [
         python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
         "--disable-pip-version-check", "--no-input", "--python-version", version,
-        "--implementation", "cp", "--only-binary=:all:", "--target", "",
+        "--implementation", "cp", "--only-binary=:all:", "--timeout", "10", "--retries", "1",
+        "--target", "",
     ]  # fmt: skip
     argv += list(reqs)
     if req_file:

@@ -1,7 +1,7 @@
 """What a site's app needs besides its code: setup commands run at named points of a deploy
 (`commands`), config files written from inventory variables and secrets (`config_files`), Debian
-packages (`packages`), and the Django settings layer switch (`django_layer`). Their validation
-and their normalised form.
+packages (`packages`), its database (`database`), and the Django settings layer switch
+(`django_layer`). Their validation and their normalised form.
 
 Pure Python: the site model imports it on the controller, in the console and on targets.
 """
@@ -33,6 +33,21 @@ CONFIG_MODES = ("0600", "0640", "0644")
 # Debian's package name policy (lower case, digits, + - .), with an optional architecture.
 PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+(:[a-z0-9]+)?$")
 DEFAULT_TIMEOUT = 600
+DB_ENGINES = ("sqlite", "postgresql")
+DB_KEYS = {"engine", "host", "port", "name", "user", "password", "sslmode"}
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# A PostgreSQL database or role name the collection writes unquoted into a URL and an env file.
+DB_NAME_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,62}$")
+DB_HOST_RE = re.compile(r"^[A-Za-z0-9.:-]{1,253}$")
+# What a local PostgreSQL needs on the host (the server; psycopg2 for community.postgresql), and
+# the driver every PostgreSQL site gets in its virtualenv.
+PG_SERVER_PACKAGES = ["postgresql", "python3-psycopg2"]
+PG_DRIVER = "psycopg[binary]>=3.1"
+# Keys of the env contract the collection writes for a site with a database.
+DB_CONTRACT = (
+    "DATABASE_URL", "DJANGO_DB_ENGINE", "DJANGO_DB_NAME", "DJANGO_DB_USER", "DJANGO_DB_PASSWORD",
+    "DJANGO_DB_HOST", "DJANGO_DB_PORT", "DJANGO_DB_SSLMODE",
+)  # fmt: skip
 
 
 def argv_of(value: Any) -> list[str] | None:
@@ -163,10 +178,93 @@ def check_packages(site: dict[str, Any], err: Report) -> None:
             err("packages", f"{pkg!r} is not a Debian package name")
 
 
-def check_app(site: dict[str, Any], err: Report) -> None:
+def database_value(site: dict[str, Any]) -> dict[str, Any]:
+    raw = site.get("database", "sqlite")
+    return {"engine": raw} if isinstance(raw, str) else dict(raw) if isinstance(raw, dict) else {}
+
+
+def check_database(site: dict[str, Any], embedded: bool, err: Report) -> None:
+    raw = site.get("database")
+    if raw is None:
+        return
+    if not isinstance(raw, (str, dict)):
+        err("database", f"must be one of {', '.join(DB_ENGINES)} or a mapping with 'engine'")
+        return
+    db = database_value(site)
+    for key in sorted(set(db) - DB_KEYS):
+        err(f"database.{key}", f"unknown option (known: {', '.join(sorted(DB_KEYS))})")
+    engine = db.get("engine", "sqlite")
+    if engine not in DB_ENGINES:
+        err("database.engine", f"{engine!r} is not one of {', '.join(DB_ENGINES)}")
+        return
+    if engine == "sqlite":
+        extra = sorted(set(db) - {"engine"})
+        if extra:
+            err(f"database.{extra[0]}", "only for engine 'postgresql' (SQLite lives in data/)")
+        return
+    host = db.get("host")
+    if host is not None and (not isinstance(host, str) or not DB_HOST_RE.match(host)):
+        err("database.host", f"{host!r} must be a host name or an address")
+    port = db.get("port")
+    if port is not None and (
+        not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535
+    ):
+        err("database.port", f"{port!r} must be a port number")
+    for key in ("name", "user"):
+        val = db.get(key)
+        if val is not None and (not isinstance(val, str) or not DB_NAME_RE.match(val)):
+            err(f"database.{key}", f"{val!r} must be 1-63 chars of a-z, 0-9, '_' or '-'")
+    password = db.get("password")
+    if password is not None and (
+        not isinstance(password, str) or any(ord(c) < 32 or ord(c) == 127 for c in password)
+    ):
+        err("database.password", "must be one line of text (from Ansible Vault)")
+    sslmode = db.get("sslmode")
+    if sslmode is not None and sslmode not in SSLMODES:
+        err("database.sslmode", f"{sslmode!r} is not one of {', '.join(SSLMODES)}")
+    if host is None:
+        for key in ("port", "password", "sslmode"):
+            if db.get(key) is not None:
+                err(
+                    f"database.{key}",
+                    "only for an external server ('host'): the local PostgreSQL is reached by "
+                    "its socket with peer authentication as the app user",
+                )
+        if embedded:
+            err(
+                "database",
+                "a local PostgreSQL authenticates the app user (peer), but in mod_wsgi embedded "
+                "mode the app runs as the web server's user: use daemon mode, or an external "
+                "server with a password",
+            )
+    elif db.get("user") is None or db.get("name") is None:
+        err("database", "an external PostgreSQL ('host') needs 'name' and 'user'")
+
+
+def normalize_database(site: dict[str, Any], run_user: str) -> dict[str, Any]:
+    """The site's database without its password (only `has_password`)."""
+    db = database_value(site)
+    engine = db.get("engine", "sqlite")
+    if engine != "postgresql":
+        return {"engine": "sqlite", "local": False}
+    local = db.get("host") is None
+    return {
+        "engine": "postgresql",
+        "local": local,
+        "host": db.get("host") or "",
+        "port": db.get("port") or (None if local else 5432),
+        "name": db.get("name") or str(site["name"]).replace("-", "_"),
+        "user": db.get("user") or run_user,
+        "sslmode": db.get("sslmode") or "",
+        "has_password": bool(db.get("password")),
+    }
+
+
+def check_app(site: dict[str, Any], err: Report, embedded: bool = False) -> None:
     check_commands(site, err)
     check_config_files(site, err)
     check_packages(site, err)
+    check_database(site, embedded, err)
     if not isinstance(site.get("django_layer", True), bool):
         err("django_layer", "must be true or false")
 

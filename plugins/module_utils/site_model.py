@@ -21,7 +21,16 @@ import posixpath
 import re
 from typing import Any
 
-from .site_app import check_app, config_dirs, normalize_commands, normalize_config_files
+from .site_app import (
+    DB_CONTRACT,
+    PG_DRIVER,
+    PG_SERVER_PACKAGES,
+    check_app,
+    config_dirs,
+    normalize_commands,
+    normalize_config_files,
+    normalize_database,
+)
 from .stacks import DEFAULT_STACK, STACKS, runs_as_web_user
 from .tls import TLS_MODES, check_headers, check_tls, normalize_tls
 
@@ -45,7 +54,7 @@ SITE_KEYS = {
     "requirements_file", "requirements", "python", "env", "secrets", "static", "media",
     "stack", "mod_wsgi", "gunicorn", "nginx", "user", "share_user", "state", "hosts_address",
     "manage_hosts", "purge_data", "health", "pip_index_url", "keep_releases", "tls", "headers",
-    "commands", "config_files", "packages", "django_layer",
+    "commands", "config_files", "packages", "django_layer", "database",
 }  # fmt: skip
 STATIC_KEYS = {"url", "dir", "package", "subdir"}
 PACKAGE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -226,7 +235,9 @@ def _check_site(site: Any, index: int, settings: dict[str, Any]) -> list[str]:
     _check_assets(site, kind, settings, err)
     _check_requirements(site, settings, err)
     _check_release_options(site, err)
-    check_app(site, err)
+    mod_wsgi = site.get("mod_wsgi") if isinstance(site.get("mod_wsgi"), dict) else {}
+    as_web_user = stack in STACKS and runs_as_web_user(stack, mod_wsgi.get("mode", "daemon"))
+    check_app(site, err, embedded=as_web_user)
     _check_config_templates(site, settings, err)
     return err.lines
 
@@ -523,6 +534,11 @@ def _check_env(site: dict[str, Any], kind: str, err: _Errors) -> None:
             if key in seen:
                 err(f"{field}.{key}", f"is also set in '{seen[key]}': set it in one place")
             seen.setdefault(key, field)
+            if key in DB_CONTRACT and site.get("database") not in (None, "sqlite"):
+                err(
+                    f"{field}.{key}",
+                    "is set by the collection from the site's 'database' (set it there)",
+                )
             if kind == "django" and key in DJANGO_CONTRACT:
                 err(
                     f"{field}.{key}",
@@ -948,6 +964,12 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         django_settings = target.rsplit(".", 1)[0] + ".settings"
     django_layer = kind == "django" and bool(site.get("django_layer", True))
     config_files = normalize_config_files(site, root)
+    database = normalize_database(site, run_user)
+    requirements = list(site.get("requirements") or [])
+    if database["engine"] == "postgresql" and not any(
+        r.strip().lower().startswith("psycopg") for r in requirements
+    ):
+        requirements.append(PG_DRIVER)  # the driver, in the site's virtualenv
     path = site.get("path", "/")
     names = [site["domain"]] + list(site.get("aliases") or [])
     nginx = dict(site.get("nginx") or {})
@@ -976,8 +998,12 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         "config_files": config_files,
         "config_dirs": config_dirs(config_files, root),
         "packages": list(site.get("packages") or []),
+        # What apt installs for the site: its packages, and the server of a local database.
+        "system_packages": list(site.get("packages") or [])
+        + (PG_SERVER_PACKAGES if database["local"] else []),
+        "database": database,
         "requirements_file": site.get("requirements_file"),
-        "requirements": list(site.get("requirements") or []),
+        "requirements": requirements,
         "pip_index_url": site.get("pip_index_url") or s.get("pip_index_url") or None,
         "python": site.get("python") or s.get("python", "/usr/bin/python3"),
         "env": {str(k): str(v) for k, v in (site.get("env") or {}).items()},

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from wsgi_testlib.hoststate import exec_in, host_state
 from wsgi_testlib.playbook import molecule_inventory, run_playbook
-from wsgi_testlib.web import Site
+from wsgi_testlib.web import Site, container_ip
 
 APACHE = "wsgi-mol-apps-apache"  # Debian 12, Apache + mod_wsgi
 NGINX = "wsgi-mol-apps-nginx"  # Debian 13, Nginx + Gunicorn
@@ -37,14 +37,22 @@ def name_of(host) -> str:  # noqa: ANN001
     return str(host.ansible.get_variables()["inventory_hostname"])
 
 
-def manage(container: str, code: str) -> str:
-    """Python run by the stock project's manage wrapper (`manage shell`), as its app user."""
+def manage(container: str, code: str, name: str = "stockproj") -> str:
+    """Python run by a Django site's manage wrapper (`manage shell`), as its app user."""
     rc, out = exec_in(
         container,
-        f"sudo -u wsgi-stockproj /srv/wsgi/stockproj/bin/manage shell -c {json.dumps(code)}",
+        f"sudo -u wsgi-{name} /srv/wsgi/{name}/bin/manage shell -c {json.dumps(code)}",
     )
     assert rc == 0, out
     return out
+
+
+def vote(site: Site, choice: str) -> int:
+    resp = site.session.post(
+        site.url(f"/vote/{choice}/"), headers={"Host": site.host}, timeout=30, allow_redirects=False
+    )
+    assert resp.status_code == 200, resp.text[:300]
+    return int(resp.json()["votes"][choice])
 
 
 # ----------------------------------------------------------------- a stock Django project
@@ -105,11 +113,35 @@ def test_stock_project_runs_under_the_deployment_contract(host) -> None:  # noqa
 def test_stock_project_counts_votes(host, site) -> None:  # noqa: ANN001
     stock: Site = site("stock.apps.test")
     before = stock.get("/").json()["votes"].get("yes", 0)
-    resp = stock.session.post(
-        stock.url("/vote/yes/"), headers={"Host": stock.host}, timeout=30, allow_redirects=False
+    assert vote(stock, "yes") == before + 1
+
+
+# ------------------------------------------------------------------- the same on PostgreSQL
+
+
+def test_postgresql_site_counts_votes_in_its_own_database(host, site) -> None:  # noqa: ANN001
+    pg: Site = site("pg.apps.test")
+    assert pg.wait_ok("/").status_code == 200
+    before = pg.get("/").json()["votes"].get("yes", 0)
+    assert vote(pg, "yes") == before + 1
+    out = manage(
+        name_of(host),
+        "from django.db import connection as c; print(c.vendor, c.settings_dict['NAME'], "
+        "c.settings_dict['USER'], c.settings_dict['HOST'])",
+        name="pgvotes",
     )
-    assert resp.status_code == 200, resp.text[:300]
-    assert resp.json()["votes"]["yes"] == before + 1
+    assert "postgresql pgvotes wsgi-pgvotes /var/run/postgresql" in out
+    # A role of its own that owns the database; no password (peer authentication).
+    rc, owner = exec_in(
+        name_of(host),
+        'sudo -u postgres psql -At -c "select pg_get_userbyid(datdba) from pg_database '
+        "where datname = 'pgvotes'\" -c \"select rolsuper, rolpassword is null from pg_authid "
+        "where rolname = 'wsgi-pgvotes'\"",
+    )
+    assert rc == 0 and owner.split() == ["wsgi-pgvotes", "f|t"], owner
+    env = host.file("/etc/wsgi-sites/pgvotes.env").content_string
+    assert 'DATABASE_URL="postgresql://wsgi-pgvotes@/pgvotes?host=/var/run/postgresql"' in env
+    assert not host.file("/srv/wsgi/pgvotes/data/db.sqlite3").exists
 
 
 def test_admin_user_made_once_by_a_setup_command(host) -> None:  # noqa: ANN001
@@ -272,3 +304,36 @@ def test_failing_setup_command_and_failing_migration_do_not_serve(
     assert "the current release keeps serving" in run.output
     assert host.file("/srv/wsgi/stockproj/current").linked_to == current
     assert site("stock.apps.test").wait_ok("/").status_code == 200
+
+
+def test_a_redeploy_keeps_the_data_on_both_databases(
+    host,  # noqa: ANN001
+    tmp_path: Path,
+    site,  # noqa: ANN001
+) -> None:
+    """A new release of both Django sites (a code change): votes and the admin user survive on
+    SQLite and on PostgreSQL."""
+    if name_of(host) != APACHE:
+        pytest.skip("one run deploys both hosts")
+    counts = {}
+    for container in (APACHE, NGINX):
+        address = container_ip(container)
+        for domain in ("stock.apps.test", "pg.apps.test"):
+            counts[container, domain] = vote(Site(address, domain), "kept")
+    base = tmp_path / "apps"
+    shutil.copytree(SCENARIO / "apps", base)
+    views = base / "stockproj/votes/views.py"
+    views.write_text(views.read_text() + "\n# another release\n")
+    run = run_playbook(
+        "site.yml",
+        molecule_inventory(),
+        "-e",
+        _extra(tmp_path, wsgi_source_base_dir=str(base)),
+    )
+    assert run.rc == 0, run.output[-3000:]
+    for (container, domain), count in counts.items():
+        current = Site(container_ip(container), domain)
+        assert current.wait_ok("/").json()["votes"]["kept"] == count, (container, domain)
+        name = "stockproj" if domain.startswith("stock") else "pgvotes"
+        rc, out = exec_in(container, f"ls /srv/wsgi/{name}/releases | wc -l")
+        assert rc == 0 and int(out) >= 2
