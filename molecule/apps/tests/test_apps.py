@@ -12,6 +12,7 @@ import re
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
@@ -21,6 +22,7 @@ from wsgi_testlib.web import Site, container_ip
 
 APACHE = "wsgi-mol-apps-apache"  # Debian 12, Apache + mod_wsgi
 NGINX = "wsgi-mol-apps-nginx"  # Debian 13, Nginx + Gunicorn
+INDEX = "wsgi-mol-apps-index"  # the package index and the external PostgreSQL server
 SCENARIO = Path(__file__).resolve().parents[1]
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 PYTHON = {APACHE: "3.11", NGINX: "3.13"}
@@ -306,19 +308,44 @@ def test_failing_setup_command_and_failing_migration_do_not_serve(
     assert site("stock.apps.test").wait_ok("/").status_code == 200
 
 
+def test_external_postgresql_site_counts_votes_there(host, site) -> None:  # noqa: ANN001
+    """A password (with '/', '@', ':' and '%') over the network to another server."""
+    ext: Site = site("ext.apps.test")
+    assert ext.wait_ok("/").status_code == 200
+    before = ext.get("/").json()["votes"].get("yes", 0)
+    assert vote(ext, "yes") == before + 1
+    database = "extvotes_apache" if name_of(host) == APACHE else "extvotes_nginx"
+    rc, out = exec_in(
+        INDEX,
+        f"sudo -u postgres psql -At -d {database} -c "
+        "\"select count(*) from votes_vote where choice = 'yes'\"",
+    )
+    assert rc == 0 and int(out) == before + 1, out
+    env = host.file("/etc/wsgi-sites/extvotes.env")
+    assert env.mode == 0o640 and env.user == "root"
+    password = (EPHEMERAL / "secrets" / "extvotes").read_text().strip()
+    assert "DJANGO_DB_PASSWORD=" in env.content_string
+    (url,) = re.findall(r'^DATABASE_URL="(.*)"$', env.content_string, re.MULTILINE)
+    parts = urlsplit(url)
+    assert unquote(parts.password or "") == password and parts.username == "extvotes"
+    assert parts.hostname == container_ip(INDEX) and parts.path == f"/{database}"
+    record = host.file("/var/lib/wsgi-deploy/sites/extvotes.json").content_string
+    assert password not in record
+
+
 def test_a_redeploy_keeps_the_data_on_both_databases(
     host,  # noqa: ANN001
     tmp_path: Path,
     site,  # noqa: ANN001
 ) -> None:
-    """A new release of both Django sites (a code change): votes and the admin user survive on
-    SQLite and on PostgreSQL."""
+    """A new release of the Django sites (a code change): the votes survive on SQLite, on the
+    host's PostgreSQL and on the external one."""
     if name_of(host) != APACHE:
         pytest.skip("one run deploys both hosts")
     counts = {}
     for container in (APACHE, NGINX):
         address = container_ip(container)
-        for domain in ("stock.apps.test", "pg.apps.test"):
+        for domain in ("stock.apps.test", "pg.apps.test", "ext.apps.test"):
             counts[container, domain] = vote(Site(address, domain), "kept")
     base = tmp_path / "apps"
     shutil.copytree(SCENARIO / "apps", base)
@@ -334,6 +361,19 @@ def test_a_redeploy_keeps_the_data_on_both_databases(
     for (container, domain), count in counts.items():
         current = Site(container_ip(container), domain)
         assert current.wait_ok("/").json()["votes"]["kept"] == count, (container, domain)
-        name = "stockproj" if domain.startswith("stock") else "pgvotes"
+        name = {"stock": "stockproj", "pg": "pgvotes", "ext": "extvotes"}[domain.split(".")[0]]
         rc, out = exec_in(container, f"ls /srv/wsgi/{name}/releases | wc -l")
         assert rc == 0 and int(out) >= 2
+
+
+def test_gunicorn_preload_imports_the_app_once_in_its_master(host, site) -> None:  # noqa: ANN001
+    if name_of(host) != NGINX:
+        pytest.skip("Gunicorn only")
+    resp = site("preload.apps.test").wait_ok("/")
+    assert resp.status_code == 200 and "initialised" in resp.text
+    main = host.run("systemctl show -p MainPID --value gunicorn-preloaded").stdout.strip()
+    workers = host.run(f"pgrep -P {main}").stdout.split()
+    assert len(workers) == 3, workers
+    imports = host.file("/srv/wsgi/preloaded/data/imports.log").content_string.split()
+    assert main in imports, (main, imports)
+    assert not set(workers) & set(imports), (workers, imports)
