@@ -57,7 +57,7 @@ def test_valid_app_fields(settings: dict[str, Any]) -> None:
         ],
         config_files=[
             {"path": "config/app.ini", "template": "templates/app.ini.j2"},
-            {"path": "data/env/conf/trac.ini", "content": "[trac]\n", "mode": "0600"},
+            {"path": "config/trac/trac.ini", "content": "[trac]\n", "mode": "0600"},
         ],
         packages=["libpq-dev", "libxml2:amd64"],
     )
@@ -173,7 +173,7 @@ def test_normalised_app_fields(settings: dict[str, Any]) -> None:
             packaged(
                 static={"url": "/assets/", "package": "someapp", "subdir": "htdocs"},
                 commands=[{"name": "init", "run": "someapp-init data", "creates": "data/db"}],
-                config_files=[{"path": "data/env/app.ini", "content": "t0ps3cr3t"}],
+                config_files=[{"path": "config/env/app.ini", "content": "t0ps3cr3t"}],
                 packages=["libxml2"],
             )
         ],
@@ -191,10 +191,10 @@ def test_normalised_app_fields(settings: dict[str, Any]) -> None:
     assert cmd["argv"] == ["someapp-init", "data"] and cmd["at"] == "before_serve"
     assert cmd["creates"] == "/srv/wsgi/pkg/data/db" and not cmd["once"]
     assert rec["config_files"] == [
-        {"path": "/srv/wsgi/pkg/data/env/app.ini", "template": None, "mode": "0640"}
+        {"path": "/srv/wsgi/pkg/config/env/app.ini", "template": None, "mode": "0640"}
     ]
     assert "t0ps3cr3t" not in repr(rec)  # contents are rendered by the role, never in the record
-    assert rec["config_dirs"] == ["/srv/wsgi/pkg/data/env"]
+    assert rec["config_dirs"] == ["/srv/wsgi/pkg/config", "/srv/wsgi/pkg/config/env"]
     assert rec["packages"] == ["libxml2"]
     assert rec["run_file"] == "/srv/wsgi/pkg/bin/run"
 

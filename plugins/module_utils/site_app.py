@@ -26,8 +26,9 @@ COMMAND_KEYS = {"name", "run", "at", "creates", "unless", "once", "timeout"}
 COMMAND_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
 # A relative path inside the site's directory (no '..', no absolute path, no odd characters).
 REL_PATH_RE = re.compile(r"^[A-Za-z0-9._+@-]+(/[A-Za-z0-9._+@-]+)*$")
-# Where a config file may be written: the site's own config dir or its data dir.
-CONFIG_DIRS = ("config", "data")
+# Where a config file may be written: the site's own config dir (root-owned: a directory the app
+# user can write, such as data/, could be swapped for a symlink between a check and a root write).
+CONFIG_DIRS = ("config",)
 CONFIG_KEYS = {"path", "content", "template", "mode"}
 CONFIG_MODES = ("0600", "0640", "0644")
 # Debian's package name policy (lower case, digits, + - .), with an optional architecture.
@@ -141,8 +142,9 @@ def check_config_files(site: dict[str, Any], err: Report) -> None:
         if path is None or path.split("/")[0] not in CONFIG_DIRS or "/" not in path:
             err(
                 f"{field}.path",
-                f"{item.get('path')!r} must be a file under the site's config/ or data/ "
-                "directory, relative to the site's directory (e.g. 'config/app.ini')",
+                f"{item.get('path')!r} must be a file under the site's config/ directory, "
+                "relative to the site's directory (e.g. 'config/app.ini'; not data/, which the "
+                "app user can change: point the app at the file in config/)",
             )
         elif path in seen:
             err(f"{field}.path", f"{path} is written by two entries")
@@ -304,12 +306,11 @@ def normalize_config_files(site: dict[str, Any], root: str) -> list[dict[str, An
 
 
 def config_dirs(files: list[dict[str, Any]], root: str) -> list[str]:
-    """The directories the config files need: config/ and its subdirectories, and the
-    subdirectories of data/ (data/ itself is the app's, created with the site)."""
+    """The directories the config files need: config/ and its subdirectories (root-owned)."""
     dirs: set[str] = set()
     for item in files:
         parent = posixpath.dirname(item["path"])
-        while parent not in (root, f"{root}/data") and parent.startswith(root + "/"):
+        while parent != root and parent.startswith(root + "/"):
             dirs.add(parent)
             parent = posixpath.dirname(parent)
     return sorted(dirs)
