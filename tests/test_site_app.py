@@ -93,6 +93,11 @@ def test_valid_app_fields(settings: dict[str, Any]) -> None:
             "config/",
         ),
         (
+            {"config_files": [{"path": "data/app.ini", "content": ""}]},
+            "config_files[0].path",
+            "not data/",
+        ),
+        (
             {"config_files": [{"path": "config/../../etc/x", "content": ""}]},
             "config_files[0].path",
             "config/",
