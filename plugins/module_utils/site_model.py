@@ -21,6 +21,7 @@ import posixpath
 import re
 from typing import Any
 
+from .site_services import check_services, normalize_services, unit_clashes
 from .stacks import DEFAULT_STACK, STACKS, runs_as_web_user
 from .tls import TLS_MODES, check_headers, check_tls, normalize_tls
 
@@ -44,6 +45,7 @@ SITE_KEYS = {
     "requirements_file", "requirements", "python", "env", "secrets", "static", "media",
     "stack", "mod_wsgi", "gunicorn", "nginx", "user", "share_user", "state", "hosts_address",
     "manage_hosts", "purge_data", "health", "pip_index_url", "keep_releases", "tls", "headers",
+    "processes", "timers",
 }  # fmt: skip
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
 # useradd's limit (Debian: 32 characters) and Debian's NAME_REGEX, without the trailing '$'.
@@ -218,6 +220,7 @@ def _check_site(site: Any, index: int, settings: dict[str, Any]) -> list[str]:
     _check_assets(site, kind, settings, err)
     _check_requirements(site, settings, err)
     _check_release_options(site, err)
+    check_services(site, err)
     return err.lines
 
 
@@ -745,6 +748,8 @@ def wsgi_site_errors(sites: Any, settings: dict[str, Any] | None = None) -> list
     for index, site in enumerate(sites):
         errs.extend(_check_site(site, index, settings))
     errs.extend(_cross_site_errors([s for s in sites if isinstance(s, dict)], settings))
+    present = [(_site_label(s, i), s) for i, s in enumerate(sites) if isinstance(s, dict)]
+    errs.extend(unit_clashes([(lab, s) for lab, s in present if _state(s, settings) != "absent"]))
     return errs
 
 
@@ -952,6 +957,7 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         "manage_hosts": bool(site.get("manage_hosts", True)),
         "hosts_address": site.get("hosts_address") or s.get("hosts_address") or "127.0.0.1",
         "tls": normalize_tls(site, s),
+        "services": normalize_services({**site, "state": _state(site, s)}, s),
         "headers": {str(k): str(v) for k, v in (site.get("headers") or {}).items()},
         "purge_data": bool(site.get("purge_data", False))
         or (name in (s.get("remove") or []) and bool(s.get("purge"))),
