@@ -28,7 +28,7 @@ DEFAULT_RESTART_SEC = 2
 UNIT_NAME_MAX = 255
 # What an OnCalendar= expression is made of ("daily", "Mon..Fri 09:00", "*:*:0/10",
 # "2026-01-01 00:00:00 UTC"); systemd-analyze verify checks the rest before anything runs.
-CALENDAR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 :*/,.~+_-]{0,127}$")
+CALENDAR_RE = re.compile(r"^[A-Za-z0-9*][A-Za-z0-9 :*/,.~+_-]{0,127}$")
 # Any ASCII control character (TAB included): none may reach a unit file.
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # An argument written as is (no quoting needed in ExecStart=).

@@ -93,11 +93,18 @@ def _inventory(tmp_path: Path, apps: Path, sites: list[dict[str, Any]]) -> Path:
     return path
 
 
-def _deploy(tmp_path: Path, version: str, sites: list[dict[str, Any]] | None = None) -> Run:
+def _deploy(
+    tmp_path: Path,
+    version: str,
+    sites: list[dict[str, Any]] | None = None,
+    *args: str,
+    ok: bool = True,
+) -> Run:
     apps = _apps(tmp_path / f"apps-{time.monotonic_ns()}", version)
     inventory = _inventory(tmp_path, apps, copy.deepcopy(SITES if sites is None else sites))
-    run = run_playbook("site.yml", inventory)
-    assert run.rc == 0, run.output[-4000:]
+    run = run_playbook("site.yml", inventory, *args)
+    if ok:
+        assert run.rc == 0, run.output[-4000:]
     return run
 
 
@@ -116,7 +123,9 @@ def test_the_processes_and_the_job_run_as_the_site_user_in_the_current_release(
         assert later["release"] == release, later
         assert later["version"] == "v1", later
         # ProtectSystem=strict: the processes write only into the site's data (and media) dir.
-        assert later["var_tmp_writable"] is False, later
+        assert later["etc_read_only"] is True, later
+        assert later["srv_read_only"] is True, later
+        assert later["data_read_only"] is False, later
     assert _beat(container, "worker")["args"] == ["worker", "--tag", TAG]
     assert _beat(container, "job")["args"] == ["job"]
     assert _beat(container, "job")["pid"] != _beat(container, "worker")["pid"]
@@ -167,6 +176,18 @@ def test_a_process_and_a_timer_taken_out_of_the_list_lose_their_units(tmp_path: 
     del sites[0]["processes"]["second"]
     sites[0]["timers"] = {}
     pids = {h: _main_pid(h, "wsgi-pulse-worker.service") for h in HOSTS}
+    every = [
+        f"wsgi-pulse-{u}" for u in ("job.service", "job.timer", "second.service", "worker.service")
+    ]
+    # Check mode says what would go, and changes nothing.
+    check = _deploy(tmp_path, "v1", sites, "--check", "--diff")
+    assert "wsgi-pulse-second.service" in check.output
+    for host in HOSTS:
+        assert _pulse_units(host) == every
+        assert _out(host, "systemctl is-active wsgi-pulse-second wsgi-pulse-job.timer").split() == [
+            "active",
+            "active",
+        ]
     # The code the rollback left running (v1): no new release, so the worker is not restarted.
     _deploy(tmp_path, "v1", sites)
     for host in HOSTS:
@@ -180,6 +201,24 @@ def test_a_process_and_a_timer_taken_out_of_the_list_lose_their_units(tmp_path: 
         n = _beat(host, "second")["n"]
         time.sleep(2.5)
         assert _beat(host, "second")["n"] == n  # it no longer runs
+
+
+def test_a_unit_systemd_rejects_is_not_applied(tmp_path: Path) -> None:
+    """A calendar expression the controller's check lets through but systemd cannot parse: the
+    unit check (systemd-analyze verify) refuses it, nothing changes, the worker keeps running."""
+    sites = copy.deepcopy(SITES)
+    del sites[0]["processes"]["second"]
+    sites[0]["timers"] = {
+        "job": {"run": ["python", "pulse_job.py", "job"], "on_calendar": "Mon..Fro 9:00"}
+    }
+    pids = {h: _main_pid(h, "wsgi-pulse-worker.service") for h in HOSTS}
+    run = _deploy(tmp_path, "v1", sites, ok=False)
+    assert run.rc != 0
+    assert "Failed to parse calendar specification" in run.output, run.output[-3000:]
+    for host in HOSTS:
+        assert run.recap()[host]["failed"] == 1
+        assert _pulse_units(host) == ["wsgi-pulse-worker.service"]
+        assert _main_pid(host, "wsgi-pulse-worker.service") == pids[host]
 
 
 def test_an_absent_site_loses_every_unit_and_process(tmp_path: Path) -> None:

@@ -17,15 +17,9 @@ def application(environ, start_response):
     return [body]
 
 
-def _writable(directory):
-    probe = os.path.join(directory, f"pulse-probe-{os.getpid()}")
-    try:
-        with open(probe, "w", encoding="ascii"):
-            pass
-    except OSError:
-        return False
-    os.unlink(probe)
-    return True
+def _read_only(directory):
+    """The file system at `directory` is mounted read-only for this process (systemd's sandbox)."""
+    return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
 
 
 def heartbeat(name, count):
@@ -40,7 +34,9 @@ def heartbeat(name, count):
         # names the release the process runs in.
         "release": os.path.basename(os.path.dirname(os.path.realpath(os.getcwd()))),
         "args": sys.argv[1:],
-        "var_tmp_writable": _writable("/var/tmp"),
+        "etc_read_only": _read_only("/etc"),
+        "srv_read_only": _read_only("/srv"),
+        "data_read_only": _read_only(os.environ["PULSE_DIR"]),
     }
     directory = os.environ["PULSE_DIR"]
     tmp = os.path.join(directory, f".{name}.tmp")
