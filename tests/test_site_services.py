@@ -5,6 +5,7 @@ ExecStart= (checked against a re-implementation of systemd's own splitting rules
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -192,3 +193,34 @@ def test_a_whole_command_reaches_the_program_unchanged() -> None:
         "/srv/wsgi/hello/bin/run",
         *argv,
     ]
+
+
+def test_the_record_fingerprints_the_units_and_names_the_services(
+    settings: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A unit written by a run that died before restarting it differs from the record: the next
+    run's comparison names it (workers_changed), and only it."""
+    records = importlib.import_module("module_utils.records")
+    monkeypatch.setattr(services, "UNIT_DIR", str(tmp_path / "units"))
+    (tmp_path / "units").mkdir()
+    full = {**settings, "sites_root": str(tmp_path / "srv"), "state_dir": str(tmp_path / "state")}
+    (rec,) = model.wsgi_site_normalize(
+        [site(processes={"w": "python w.py"}, timers={"t": {"run": "x", "on_calendar": "daily"}})],
+        full,
+    )
+    unit = tmp_path / "units" / "wsgi-hello-w.service"
+    unit.write_text("[Service]\nExecStart=/srv/wsgi/hello/bin/run python w.py\n")
+    (tmp_path / "state").mkdir()
+    record = {"fingerprint": records.fingerprint(rec), **records.describe(rec)}
+    (tmp_path / "state" / "hello.json").write_text(json.dumps(record))
+    params = {"state_dir": str(tmp_path / "state")}
+    assert record["services"] == {"processes": ["w"], "timers": {"t": "daily"}}
+    assert sorted(record["fingerprint"]["workers"]) == [
+        str(tmp_path / "units" / u)
+        for u in ("wsgi-hello-t.service", "wsgi-hello-t.timer", "wsgi-hello-w.service")
+    ]
+    assert records.status(rec, params)["workers_changed"] == []
+    unit.write_text("[Service]\nExecStart=/srv/wsgi/hello/bin/run python w.py --new\n")
+    status = records.status(rec, params)
+    assert status["workers_changed"] == [str(unit)]
+    assert status["reload"] is False  # the app itself has nothing to take

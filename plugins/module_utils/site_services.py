@@ -34,6 +34,8 @@ CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # An argument written as is (no quoting needed in ExecStart=).
 PLAIN_ARG_RE = re.compile(r"^[A-Za-z0-9_./:=@+,-]+$")
 MAX_ARGS = 256
+# Where the role wsgi_workers writes the units (wsgi_workers_unit_dir's default).
+UNIT_DIR = "/etc/systemd/system"
 
 
 def unit_base(site_name: str, name: str) -> str:
@@ -183,6 +185,12 @@ def normalize_services(site: dict[str, Any], settings: dict[str, Any]) -> dict[s
         )
     units = [p["unit"] for p in processes] + [u for t in timers for u in (t["service"], t["timer"])]
     return {"processes": processes, "timers": timers, "units": units}
+
+
+def unit_paths(site: dict[str, Any]) -> list[str]:
+    """The unit files of a normalised site's processes and timers (its deployed-state record
+    fingerprints them: a run that died after writing them restarts them next time)."""
+    return [f"{UNIT_DIR}/{u}" for u in (site.get("services") or {}).get("units") or []]
 
 
 def unit_clashes(sites: list[tuple[str, dict[str, Any]]]) -> list[str]:

@@ -18,7 +18,7 @@ from typing import Any
 import docker
 import pytest
 import yaml
-from wsgi_testlib.playbook import Run, run_playbook, write_inventory
+from wsgi_testlib.playbook import Run, run_playbook, run_playbook_until, write_inventory
 from wsgi_testlib.web import Site, container_ip
 
 APACHE = "wsgi-mol-workers-apache"
@@ -169,6 +169,39 @@ def test_a_rollback_restarts_the_processes_in_the_previous_release(tmp_path: Pat
         assert worker["pid"] != before[host][1]
         assert worker["release"] == release
         _wait_beat(host, "job", lambda b, r=release: b["version"] == "v1" and b["release"] == r)
+
+
+def test_a_changed_unit_a_killed_run_did_not_restart_restarts_on_the_next_run(
+    tmp_path: Path,
+) -> None:
+    """The run that writes the new command of `second` is killed before it restarts anything:
+    the next run (nothing left to write) restarts it from the deployed-state record, and only it."""
+    sites = copy.deepcopy(SITES)
+    sites[0]["processes"]["second"]["run"] = ["python", "pulse_worker.py", "second", "healed"]
+    apps = _apps(tmp_path / "apps", "v1")  # the code the rollback left running: no new release
+    inventory = _inventory(tmp_path, apps, sites)
+    pids = {
+        h: (_main_pid(h, "wsgi-pulse-second.service"), _main_pid(h, "wsgi-pulse-worker.service"))
+        for h in HOSTS
+    }
+    killed = run_playbook_until(
+        "site.yml", inventory, "wsgi_workers : Start the processes and timers"
+    )
+    assert killed.rc == -9, killed.output[-3000:]
+    for host in HOSTS:
+        assert "healed" in _out(host, f"cat {UNITS}/wsgi-pulse-second.service")
+        assert _main_pid(host, "wsgi-pulse-second.service") == pids[host][0]
+        assert _beat(host, "second")["args"] == ["second"]
+    run = run_playbook("site.yml", inventory)
+    assert run.rc == 0, run.output[-4000:]
+    for host in HOSTS:
+        beat = _wait_beat(host, "second", lambda b: b["args"] == ["second", "healed"])
+        assert str(beat["pid"]) == _main_pid(host, "wsgi-pulse-second.service") != pids[host][0]
+        assert _main_pid(host, "wsgi-pulse-worker.service") == pids[host][1]
+    again = run_playbook("site.yml", inventory)
+    assert again.rc == 0 and all(c["changed"] == 0 for c in again.recap().values()), (
+        again.changed_tasks()
+    )
 
 
 def test_a_process_and_a_timer_taken_out_of_the_list_lose_their_units(tmp_path: Path) -> None:
