@@ -7,6 +7,7 @@ order on the converged hosts (molecule converge, idempotence, verify)."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -18,7 +19,14 @@ from typing import Any
 import docker
 import pytest
 import yaml
-from wsgi_testlib.playbook import Run, run_playbook, run_playbook_until, write_inventory
+from wsgi_testlib.playbook import (
+    JSON_CALLBACK,
+    Run,
+    json_report,
+    run_playbook,
+    run_playbook_until,
+    write_inventory,
+)
 from wsgi_testlib.web import Site, container_ip
 
 APACHE = "wsgi-mol-workers-apache"
@@ -134,6 +142,27 @@ def test_the_processes_and_the_job_run_as_the_site_user_in_the_current_release(
         assert _out(container, f"systemctl is-active {unit}") == "active", unit
     assert _out(container, "systemctl show -p User --value wsgi-pulse-worker") == "wsgi-pulse"
     assert Site(container_ip(container), "pulse.example.test").wait_ok("/").text == "pulse v1\n"
+
+
+def test_the_status_playbook_reports_the_units_and_the_records_name_them(tmp_path: Path) -> None:
+    inventory = _inventory(tmp_path, _apps(tmp_path / "apps", "v1"), copy.deepcopy(SITES))
+    run = run_playbook("playbooks/status.yml", inventory, env=JSON_CALLBACK)
+    assert run.rc == 0, run.output[-3000:]
+    report = json_report(run.output)
+    task = report["plays"][0]["tasks"][-1]
+    for host in HOSTS:
+        state = task["hosts"][host]["msg"]["wsgi_deployed_state"]
+        assert state["units"] == {
+            "wsgi-pulse-job.service": state["units"]["wsgi-pulse-job.service"],  # dead or running
+            "wsgi-pulse-job.timer": "active/waiting",
+            "wsgi-pulse-second.service": "active/running",
+            "wsgi-pulse-worker.service": "active/running",
+        }, state["units"]
+        (record,) = [json.loads(base64.b64decode(c)) for c in state["records"]]
+        assert record["services"] == {
+            "processes": ["worker", "second"],
+            "timers": {"job": "*:*:0/5"},
+        }
 
 
 def test_a_redeploy_with_new_code_restarts_the_processes_and_the_job_runs_it(
