@@ -18,7 +18,7 @@ export ANSIBLE_CONFIG="$PWD/ansible.cfg" ANSIBLE_NOCOLOR=1 PY_COLORS=0 ANSIBLE_F
 LANES=${WSGI_TEST_LANES:-3}
 LOGS=${WSGI_TEST_LOGS:-$PWD/.test-logs}
 # Longest first, so that the lanes end at about the same time; any other scenario after them.
-KNOWN_ORDER="safety nginx releases default stacks tls collection"
+KNOWN_ORDER="safety nginx releases apps default workers stacks tls collection"
 # Scenarios this machine cannot run (virtual machines).
 NOT_HERE="vagrant"
 ALL=$(cd molecule && ls -d */ | tr -d / | grep -v '^_' | grep -vxF "$(printf '%s\n' $NOT_HERE)")

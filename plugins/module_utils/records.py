@@ -9,6 +9,7 @@ from typing import Any
 
 from . import releases as rel
 from .certinfo import cert_info
+from .site_services import unit_paths
 from .stacks import mode, server_files
 
 SCHEMA = 1
@@ -34,6 +35,8 @@ def fingerprint(site: dict[str, Any]) -> dict[str, Any]:
             + ([os.path.join(site["wsgi_dir"], LAYER_FILE)] if site.get("django_layer") else [])
         ),
         "server": {p: rel.file_hash(p) for paths in servers.values() for p in paths},
+        # The units of the site's processes and timers (role wsgi_workers).
+        "workers": {p: rel.file_hash(p) for p in unit_paths(site)},
     }
 
 
@@ -63,6 +66,7 @@ def status(site: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     was = (record or {}).get("fingerprint") or {}
     reasons = [k for k in FINGERPRINT_KEYS if k != "server" and was.get(k) != now.get(k)]
     old_server = was.get("server") if isinstance(was.get("server"), dict) else {}
+    old_workers = was.get("workers") if isinstance(was.get("workers"), dict) else {}
     changed_files = sorted(p for p, h in now["server"].items() if old_server.get(p) != h)
     servers = server_files(site["stack"], site["name"])
     changed = {srv: [p for p in paths if p in changed_files] for srv, paths in servers.items()}
@@ -84,6 +88,11 @@ def status(site: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         "restart": record is None or "venv_key" in reasons or app_changed,
         # A socket unit changed: the socket itself must be restarted (clients reconnect).
         "socket_changed": record is not None and any(p.endswith(".socket") for p in changed_files),
+        # The units of the site's processes and timers that differ from the record (written by
+        # a run that died before it restarted them): they restart.
+        "workers_changed": sorted(
+            p for p, h in now["workers"].items() if record and old_workers.get(p) != h
+        ),
         # Per server ("web", "app"): its files that differ from the record.
         "server_changed": changed,
     }
@@ -104,6 +113,16 @@ def describe(site: dict[str, Any]) -> dict[str, Any]:
         "names": site["names"],
         "path": site["path"],
         "source": source,
+        # What the site runs besides its app (for the console): process names, timer schedules.
+        "services": services_of(site),
+    }
+
+
+def services_of(site: dict[str, Any]) -> dict[str, Any]:
+    services = site.get("services") or {}
+    return {
+        "processes": [p["name"] for p in services.get("processes") or []],
+        "timers": {t["name"]: t["on_calendar"] for t in services.get("timers") or []},
     }
 
 

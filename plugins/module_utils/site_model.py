@@ -31,6 +31,7 @@ from .site_app import (
     normalize_config_files,
     normalize_database,
 )
+from .site_services import check_services, normalize_services, unit_clashes
 from .stacks import DEFAULT_STACK, STACKS, runs_as_web_user
 from .tls import TLS_MODES, check_headers, check_tls, normalize_tls
 
@@ -55,6 +56,7 @@ SITE_KEYS = {
     "stack", "mod_wsgi", "gunicorn", "nginx", "user", "share_user", "state", "hosts_address",
     "manage_hosts", "purge_data", "health", "pip_index_url", "keep_releases", "tls", "headers",
     "commands", "config_files", "packages", "django_layer", "database",
+    "processes", "timers",
 }  # fmt: skip
 STATIC_KEYS = {"url", "dir", "package", "subdir"}
 PACKAGE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -239,6 +241,7 @@ def _check_site(site: Any, index: int, settings: dict[str, Any]) -> list[str]:
     as_web_user = stack in STACKS and runs_as_web_user(stack, mod_wsgi.get("mode", "daemon"))
     check_app(site, err, embedded=as_web_user)
     _check_config_templates(site, settings, err)
+    check_services(site, err)
     return err.lines
 
 
@@ -826,6 +829,8 @@ def wsgi_site_errors(sites: Any, settings: dict[str, Any] | None = None) -> list
     for index, site in enumerate(sites):
         errs.extend(_check_site(site, index, settings))
     errs.extend(_cross_site_errors([s for s in sites if isinstance(s, dict)], settings))
+    present = [(_site_label(s, i), s) for i, s in enumerate(sites) if isinstance(s, dict)]
+    errs.extend(unit_clashes([(lab, s) for lab, s in present if _state(s, settings) != "absent"]))
     return errs
 
 
@@ -1056,6 +1061,7 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         "manage_hosts": bool(site.get("manage_hosts", True)),
         "hosts_address": site.get("hosts_address") or s.get("hosts_address") or "127.0.0.1",
         "tls": normalize_tls(site, s),
+        "services": normalize_services({**site, "state": _state(site, s)}, s),
         "headers": {str(k): str(v) for k, v in (site.get("headers") or {}).items()},
         "purge_data": bool(site.get("purge_data", False))
         or (name in (s.get("remove") or []) and bool(s.get("purge"))),
