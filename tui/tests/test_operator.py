@@ -561,3 +561,22 @@ def test_record_shows_the_certificates_days_left() -> None:
     cell = MatrixCell(host="h", site="shop", stack="nginx_gunicorn", state="present", record=rec,
                       read=True)  # fmt: skip
     assert "TLS acme: certificate" in cell_text(cell).plain
+
+
+def test_record_shows_the_sites_processes_and_timers() -> None:
+    """The records' `services` (role wsgi_workers' units, named by site_state) in the matrix."""
+    from wsgi_console.matrix import MatrixCell
+    from wsgi_console.screens.matrix import cell_text
+
+    raw = {
+        "site": "shop",
+        "release": "r1",
+        "services": {"processes": ["worker", "beat"], "timers": {"cleanup": "daily"}},
+    }
+    rec = DeployedRecord.parse(raw)
+    assert rec.processes == ("worker", "beat") and rec.timers == (("cleanup", "daily"),)
+    assert DeployedRecord.parse({"site": "x", "services": "junk"}).processes == ()
+    cell = MatrixCell(host="h", site="shop", stack="nginx_gunicorn", state="present", record=rec,
+                      read=True)  # fmt: skip
+    shown = cell_text(cell).plain
+    assert "processes: worker, beat" in shown and "timers: cleanup (daily)" in shown

@@ -52,6 +52,8 @@ class DeployedRecord:
     tls_mode: str | None = None  # off, self_signed, provided, acme
     cert_not_after: str | None = None  # ISO time the served certificate expires
     cert_issuer: str | None = None
+    processes: tuple[str, ...] = ()  # the site's long-running processes (role wsgi_workers)
+    timers: tuple[tuple[str, str], ...] = ()  # (name, OnCalendar) of its scheduled jobs
     error: str | None = None  # the file could not be read as a record
 
     def cert_days_left(self, now: float | None = None) -> int | None:
@@ -77,6 +79,9 @@ class DeployedRecord:
 
         source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
         tls = raw.get("tls") if isinstance(raw.get("tls"), dict) else {}
+        services = raw.get("services") if isinstance(raw.get("services"), dict) else {}
+        processes = services.get("processes") if isinstance(services.get("processes"), list) else []
+        timers = services.get("timers") if isinstance(services.get("timers"), dict) else {}
         schema = raw.get("schema")
         return cls(
             site=text("site") or name or "?",
@@ -97,6 +102,8 @@ class DeployedRecord:
             tls_mode=text("mode", tls),
             cert_not_after=text("not_after", tls),
             cert_issuer=text("issuer", tls),
+            processes=tuple(str(p) for p in processes if isinstance(p, str)),
+            timers=tuple((str(k), str(v)) for k, v in sorted(timers.items())),
         )
 
 

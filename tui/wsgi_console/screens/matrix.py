@@ -166,6 +166,11 @@ def cell_text(cell: MatrixCell) -> Text:
         if days is not None:
             style = "bold red" if days < 14 else "yellow" if days < 30 else "dim"
             text.append(f"\n  TLS {rec.tls_mode or '?'}: certificate {days} days left", style=style)
+        if rec.processes:
+            text.append(f"\n  processes: {', '.join(rec.processes)}", style="dim")
+        if rec.timers:
+            jobs = ", ".join(f"{name} ({when})" for name, when in rec.timers)
+            text.append(f"\n  timers: {jobs}", style="dim")
     elif cell.read and rec is None and not cell.drifts:
         text.append("\n∅ no record on the host", style="dim")
     elif cell.last_deploy:
