@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-import docker
 import yaml
+from wsgi_testlib.hoststate import exec_in  # noqa: F401 - the test modules import it from here
+from wsgi_testlib.hoststate import host_state as state  # noqa: F401 - likewise
 from wsgi_testlib.playbook import write_inventory
 from wsgi_testlib.web import Site, container_ip
 
@@ -22,30 +23,9 @@ SITES: list[dict[str, Any]] = yaml.safe_load(
 )["wsgi_sites"]
 STACK = {LIVE: "apache_mod_wsgi", NGINX: "nginx_gunicorn", FRESH: "apache_mod_wsgi"}
 
-# What a deployment may touch, fingerprinted before and after each refused run: names, types,
-# modes, owners, sizes and link targets, file contents, every account and group, the servers'
-# processes.
-_DIRS = (
-    "/etc/apache2 /etc/nginx /srv /etc/wsgi-sites /var/lib/wsgi-deploy /etc/systemd/system "
-    "/run/gunicorn"
-)
-STATE_CMD = (
-    "cat /etc/hosts; dpkg-query -W -f='${Package} ${Status}\\n' apache2 nginx git 2>&1; "
-    f"find {_DIRS} -xdev -printf '%p %y %m %u %g %s %l\\n' 2>/dev/null | sort; "
-    f"find {_DIRS} -xdev -type f -exec md5sum {{}} + 2>/dev/null | sort; "
-    "getent passwd | sort; getent group | sort; "
-    "cat /run/apache2/apache2.pid /run/nginx.pid 2>/dev/null; "
-    "systemctl show -p MainPID --value gunicorn-hello gunicorn-second 2>/dev/null; true"
-)
-
-
-def exec_in(container: str, cmd: str) -> tuple[int, str]:
-    result = docker.from_env().containers.get(container).exec_run(["sh", "-c", cmd])
-    return result.exit_code, result.output.decode()
-
-
-def state(container: str) -> str:
-    return exec_in(container, STATE_CMD)[1]
+# What a deployment may touch is fingerprinted before and after each refused run by
+# wsgi_testlib.hoststate (state above): names, types, modes, owners, sizes and link targets, file
+# contents, packages, every account and group, the servers' and units' processes.
 
 
 def hello_text(container: str) -> str:
