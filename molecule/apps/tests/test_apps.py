@@ -196,6 +196,21 @@ def test_packaged_app_config_file_from_a_template_with_a_secret(host) -> None:  
 def test_packaged_app_setup_command_made_its_data(host) -> None:  # noqa: ANN001
     db = host.file("/srv/wsgi/pkghello/data/hello.db")
     assert db.exists and db.user == "wsgi-pkghello"
+    # Its Debian package, installed with the others before the virtualenvs.
+    assert host.package("sqlite3").is_installed
+    out = host.run("sqlite3 /srv/wsgi/pkghello/data/hello.db 'select n from visits'")
+    assert out.rc == 0 and int(out.stdout) >= 1
+
+
+def test_check_mode_changes_nothing(host) -> None:  # noqa: ANN001
+    """`--check --diff` over every app site (commands, config files, databases, package static
+    files): nothing changes on either host, and the setup commands are only reported."""
+    if name_of(host) != APACHE:
+        pytest.skip("one run checks both hosts")
+    before = {c: host_state(c) for c in (APACHE, NGINX)}
+    run = run_playbook("site.yml", molecule_inventory(), "--check", "--diff")
+    assert run.rc == 0, run.output[-3000:]
+    assert {c: host_state(c) for c in (APACHE, NGINX)} == before
 
 
 # ------------------------------------------------------------------ refused, failing, shown
@@ -242,6 +257,41 @@ def test_requirement_needing_a_newer_python_is_refused_before_any_change(
     assert f"host {APACHE} has Python 3.11 (Debian 12)" in run.output
     assert "Debian 13 has 3.13" in run.output
     assert host_state(APACHE) == before
+
+
+def test_entry_that_does_not_import_from_its_package_is_refused(
+    host,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    """A packaged app whose entry names a module the package does not have: the new release is
+    refused before it serves, saying which entry does not import."""
+    if name_of(host) != NGINX:
+        pytest.skip("one host is enough")
+    sites = _sites()
+    pkg = next(s for s in sites if s["name"] == "pkghello")
+    broken = {
+        **pkg,
+        "name": "badentry",
+        "domain": "badentry.apps.test",
+        "entry": "apps_hello.nowhere:app",
+        "commands": [],
+        "config_files": [],
+        "static": None,
+    }
+    broken = {k: v for k, v in broken.items() if v is not None}
+    run = run_playbook(
+        "site.yml",
+        molecule_inventory(),
+        "--limit",
+        NGINX,
+        "-e",
+        _extra(tmp_path, wsgi_sites=[*sites, broken]),
+    )
+    assert run.rc != 0
+    assert "site 'badentry': the new release" in run.output, run.output[-3000:]
+    assert "its WSGI entry apps_hello.nowhere:app does not import" in run.output
+    assert "No module named 'apps_hello.nowhere'" in run.output
+    assert not host.file("/etc/nginx/sites-available/badentry.conf").exists
 
 
 def test_failing_setup_command_and_failing_migration_do_not_serve(
