@@ -1058,6 +1058,9 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         "run_file": f"{root}/bin/run",
         "env_file": f"{s.get('env_dir', '/etc/wsgi-sites')}/{name}.env",
         "state_file": f"{s.get('state_dir', '/var/lib/wsgi-deploy/sites')}/{name}.json",
+        # What the setup commands ran (root-owned, written by wsgi.deploy.site_commands).
+        "commands_file": f"{s.get('state_dir', '/var/lib/wsgi-deploy/sites')}/{name}.commands.json",
+        "config_dir": f"{root}/config",
         "manage_hosts": bool(site.get("manage_hosts", True)),
         "hosts_address": site.get("hosts_address") or s.get("hosts_address") or "127.0.0.1",
         "tls": normalize_tls(site, s),

@@ -83,7 +83,10 @@ TAIL_LINES = 40
 
 
 def markers_path(state_dir: str, site: dict[str, Any]) -> str:
-    return os.path.join(state_dir, f"{site['name']}.commands.json")
+    """The site's markers (its record's `commands_file`, under `state_dir`)."""
+    return str(
+        site.get("commands_file") or os.path.join(state_dir, f"{site['name']}.commands.json")
+    )
 
 
 def child_env(site: dict[str, Any], release_dir: str, account: pwd.struct_passwd) -> dict[str, str]:
