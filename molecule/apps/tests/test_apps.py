@@ -427,3 +427,42 @@ def test_gunicorn_preload_imports_the_app_once_in_its_master(host, site) -> None
     imports = host.file("/srv/wsgi/preloaded/data/imports.log").content_string.split()
     assert main in imports, (main, imports)
     assert not set(workers) & set(imports), (workers, imports)
+
+
+def test_removed_sites_take_their_config_markers_and_purged_database(
+    host,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    """Last: pkghello removed (its config file with its secret, its env file and its commands'
+    markers go; its data stays), pgvotes removed with purge_data (its database and role go)."""
+    if name_of(host) != NGINX:
+        pytest.skip("one host is enough")
+    sites = _sites()
+    for site_def in sites:
+        if site_def["name"] == "pkghello":
+            site_def["state"] = "absent"
+        if site_def["name"] == "pgvotes":
+            site_def.update(state="absent", purge_data=True)
+    run = run_playbook(
+        "site.yml",
+        molecule_inventory(),
+        "--limit",
+        NGINX,
+        "-e",
+        _extra(tmp_path, wsgi_sites=sites),
+    )
+    assert run.rc == 0, run.output[-3000:]
+    for gone in (
+        "/srv/wsgi/pkghello/config",
+        "/etc/wsgi-sites/pkghello.env",
+        "/var/lib/wsgi-deploy/sites/pkghello.commands.json",
+        "/srv/wsgi/pgvotes",
+    ):
+        assert not host.file(gone).exists, gone
+    assert host.file("/srv/wsgi/pkghello/data/hello.db").exists
+    rc, out = exec_in(
+        NGINX,
+        'sudo -u postgres psql -At -c "select count(*) from pg_database where datname = '
+        "'pgvotes'\" -c \"select count(*) from pg_roles where rolname = 'wsgi-pgvotes'\"",
+    )
+    assert rc == 0 and out.split() == ["0", "0"], out
