@@ -1,6 +1,6 @@
 #!/usr/bin/python
-# Copyright: wsgi-deploy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: (c) 2026, wsgi-deploy maintainers
+# MIT License (see LICENSE)
 """Check the sites' requirements against a target's Python, on the controller, before any change."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 #!/usr/bin/python
-# Copyright: wsgi-deploy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: (c) 2026, wsgi-deploy maintainers
+# MIT License (see LICENSE)
 """Run the sites' setup commands of one point of a deploy, in one call for every site."""
 
 from __future__ import annotations
