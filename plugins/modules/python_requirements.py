@@ -40,7 +40,7 @@ options:
     default: ""
   cache_dir:
     description: Where the results are cached on the controller (empty string means no cache).
-    type: str
+    type: path
     default: ""
 author:
   - wsgi-deploy maintainers (@wsgi-deploy)
@@ -82,7 +82,7 @@ def main() -> None:
             "pythons": {"type": "dict", "required": True},
             "host": {"type": "str", "required": True},
             "debian": {"type": "str", "default": ""},
-            "cache_dir": {"type": "str", "default": ""},
+            "cache_dir": {"type": "path", "default": ""},
         },
         supports_check_mode=True,
     )
@@ -109,7 +109,7 @@ def main() -> None:
             req_file,
             site.get("pip_index_url"),
             source.get("path") if source.get("type") == "local" else None,
-            os.path.expanduser(p["cache_dir"]) if p["cache_dir"] else None,
+            p["cache_dir"] or None,
         )
         if result["requires_python"]:
             errors.append(
