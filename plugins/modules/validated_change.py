@@ -249,7 +249,34 @@ def apply_service(params: dict[str, Any], restart: bool) -> tuple[str, int, str]
                     ),
                 )
             time.sleep(0.2)
+        settle_old_children(before, min(params["reload_timeout"], SETTLE_SECONDS))
     return action, rc, out
+
+
+# How long the checks after a reload wait for the old children to stop taking connections.
+SETTLE_SECONDS = 5.0
+
+
+def still_serving(pid: int) -> bool:
+    """An old child of the server still takes new connections: it exists and is not shutting
+    down (Nginx retitles an old worker "worker process is shutting down" as it closes its
+    listening sockets; other servers' old children are waited for until they exit)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            title = handle.read()
+    except OSError:
+        return False
+    return bool(title) and b"shutting down" not in title
+
+
+def settle_old_children(old: set[int], seconds: float) -> None:
+    """After a reload that started new children: wait (bounded) until the old ones no longer
+    take connections, so that the checks that follow reach the new configuration (under load an
+    old Nginx worker may still accept a connection for a moment and answer with the old one,
+    and a site the new configuration breaks would pass its check)."""
+    deadline = time.monotonic() + seconds
+    while any(still_serving(pid) for pid in old) and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def service_enablement(params: dict[str, Any]) -> list[str]:

@@ -5,7 +5,7 @@ every account and group, the servers' and units' processes."""
 
 from __future__ import annotations
 
-import docker
+import subprocess
 
 DIRS = (
     "/etc/apache2 /etc/nginx /srv /etc/wsgi-sites /etc/wsgi-deploy /var/lib/wsgi-deploy "
@@ -23,9 +23,17 @@ STATE_CMD = (
 )
 
 
-def exec_in(container: str, cmd: str) -> tuple[int, str]:
-    result = docker.from_env().containers.get(container).exec_run(["sh", "-c", cmd])
-    return result.exit_code, result.output.decode()
+def exec_in(container: str, cmd: str, timeout: float = 300) -> tuple[int, str]:
+    """(exit code, stdout and stderr as one stream) of a shell command in a container. Through
+    the docker CLI: one pipe, so nothing of the output is lost or reordered."""
+    proc = subprocess.run(
+        ["docker", "exec", container, "sh", "-c", f"{{ {cmd}\n}} 2>&1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=timeout,
+        check=False,
+    )
+    return proc.returncode, proc.stdout.decode("utf-8", "replace")
 
 
 def host_state(container: str) -> str:
