@@ -1,5 +1,11 @@
 """A bounded load: a few clients looping real HTTP requests to one site while something happens
-(a fault, a redeploy), every answer and connection error counted."""
+(a fault, a redeploy), every answer and connection error counted.
+
+Each client keeps its connection alive, as a browser does, and does what a browser does when a
+connection it reuses is closed by the server before any answer (a keep-alive connection an old
+worker closes during a graceful reload; RFC 9112 section 9.3.1): it sends the same GET once more
+on a new connection. Such a request is counted as retried (and reported), not as failed, when the
+new connection answers; an error on a new connection, or an HTTP error, is a failure."""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ class Sample:
     seconds: float
     status: int  # 0: no HTTP answer (connection error, timeout)
     error: str = ""
+    retried: bool = False  # answered on a new connection after a reused one was closed
 
 
 @dataclass
@@ -36,17 +43,32 @@ class Load:
     _threads: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def _get(self, session: requests.Session) -> int:
+        return session.get(self.url, headers={"Host": self.host}, timeout=self.timeout).status_code
+
     def _client(self) -> None:
         session = self.session_factory()
+        reused = False  # the session's connection has answered before (it is kept alive)
         deadline = time.monotonic() + self.limit
         while not self._stop.is_set() and time.monotonic() < deadline:
             start = time.monotonic()
             try:
-                resp = session.get(self.url, headers={"Host": self.host}, timeout=self.timeout)
-                sample = Sample(start, time.monotonic() - start, resp.status_code)
+                sample = Sample(start, 0.0, self._get(session))
+                reused = True
+            except requests.ConnectionError as exc:
+                session, was_reused, reused = self.session_factory(), reused, False
+                sample = Sample(start, 0.0, 0, exc.__class__.__name__)
+                if was_reused:  # what a browser does: the same GET once on a new connection
+                    try:
+                        sample = Sample(start, 0.0, self._get(session), "", retried=True)
+                        reused = True
+                    except requests.RequestException as again:
+                        sample = Sample(start, 0.0, 0, again.__class__.__name__)
+                        session = self.session_factory()
             except requests.RequestException as exc:
-                sample = Sample(start, time.monotonic() - start, 0, exc.__class__.__name__)
-                session = self.session_factory()
+                sample = Sample(start, 0.0, 0, exc.__class__.__name__)
+                session, reused = self.session_factory(), False
+            sample.seconds = time.monotonic() - start
             with self._lock:
                 self.samples.append(sample)
 
@@ -69,9 +91,12 @@ class Load:
         failed = self.failed()
         kinds = sorted({f"{s.status or s.error}" for s in failed})
         slowest = max((s.seconds for s in self.samples), default=0.0)
+        retried = sum(1 for s in self.samples if s.retried)
         return (
             f"{len(self.samples)} requests, {len(failed)} failed"
-            f"{' (' + ', '.join(kinds) + ')' if kinds else ''}, slowest {slowest:.2f} s"
+            f"{' (' + ', '.join(kinds) + ')' if kinds else ''}"
+            f"{f', {retried} retried on a new connection' if retried else ''}"
+            f", slowest {slowest:.2f} s"
         )
 
     def recovery(self, since: float) -> float:
