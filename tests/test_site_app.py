@@ -232,6 +232,7 @@ def test_django_layer_is_the_default_and_can_be_turned_off(settings: dict[str, A
     assert errs(django, settings) == []
     (rec,) = model.wsgi_site_normalize([django], settings)
     assert rec["django_layer"] and rec["django_settings_module"] == "wsgi_django_settings"
+    assert rec["django_layer_file"] == "/srv/wsgi/dj/wsgi/wsgi_django_settings.py"
     assert rec["django_settings"] == "mysite.settings.production"
     assert rec["proxied"] is True  # nginx_gunicorn: the layer trusts X-Forwarded-Proto
     (own,) = model.wsgi_site_normalize([{**django, "django_layer": False}], settings)

@@ -13,8 +13,6 @@ from .site_services import unit_paths
 from .stacks import mode, server_files
 
 SCHEMA = 1
-# The collection's Django settings layer (roles/wsgi_app/files): the app imports it at start.
-LAYER_FILE = "wsgi_django_settings.py"
 FINGERPRINT_KEYS = ("release", "venv_key", "code", "settings", "server")
 
 
@@ -32,7 +30,7 @@ def fingerprint(site: dict[str, Any]) -> dict[str, Any]:
             rel.file_hash(path)
             for path in [site["env_file"], site["wsgi_file"]]
             + [conf["path"] for conf in site.get("config_files") or []]
-            + ([os.path.join(site["wsgi_dir"], LAYER_FILE)] if site.get("django_layer") else [])
+            + ([site["django_layer_file"]] if site.get("django_layer_file") else [])
         ),
         "server": {p: rel.file_hash(p) for paths in servers.values() for p in paths},
         # The units of the site's processes and timers (role wsgi_workers).

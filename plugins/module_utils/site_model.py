@@ -1053,6 +1053,8 @@ def _normalize(site: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         "wsgi_dir": f"{root}/wsgi",
         # One entry file for both stacks: mod_wsgi runs it, Gunicorn imports it as a module.
         "wsgi_file": f"{root}/wsgi/wsgi_entry.py",
+        # The collection's settings layer, beside the entry file (a Django site with the layer).
+        "django_layer_file": f"{root}/wsgi/{DJANGO_LAYER_MODULE}.py" if django_layer else None,
         "bin_dir": f"{root}/bin",
         "manage_file": f"{root}/bin/manage",
         "run_file": f"{root}/bin/run",
