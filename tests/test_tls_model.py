@@ -121,3 +121,65 @@ def _cases() -> list[tuple[str, tuple[str, str], str]]:
 def test_bad_material_is_named(label: str, material: tuple[str, str], part: str) -> None:
     problems = _problems(*material)
     assert any(part in p for p in problems), (label, problems)
+
+
+# ------------------------------------------------------- what the local CA must issue again
+
+OTHER_CA = pki.make_ca("another local CA")
+
+
+@pytest.mark.parametrize(
+    ("label", "material", "names", "reason"),
+    [
+        ("stands", lambda c: (c.cert_pem, c.key_pem), NAMES, ""),
+        ("missing", lambda c: ("", c.key_pem), NAMES, "missing"),
+        ("unreadable", lambda c: ("garbage", c.key_pem), NAMES, "unreadable"),
+        (
+            "other key",
+            lambda c: (c.cert_pem, pki.issue(NAMES, ROOT_CA).key_pem),
+            NAMES,
+            "key mismatch",
+        ),
+        (
+            "a name added",
+            lambda c: (c.cert_pem, c.key_pem),
+            [*NAMES, "b.example.org"],
+            "names changed",
+        ),
+    ],  # fmt: skip
+)
+def test_issue_reason(label: str, material: Any, names: list[str], reason: str) -> None:
+    current = pki.issue(NAMES, ROOT_CA)
+    cert_pem, key_pem = material(current)
+    assert certs.issue_reason(cert_pem, key_pem, names, ROOT_CA.cert_pem, 30) == reason, label
+
+
+def test_issue_reason_another_ca_and_expiry() -> None:
+    mine = pki.issue(NAMES, ROOT_CA)
+    assert certs.issue_reason(mine.cert_pem, mine.key_pem, NAMES, OTHER_CA.cert_pem, 30) == (
+        "another CA"
+    )
+    short = pki.issue(NAMES, ROOT_CA, days=(-1, 20))
+    assert certs.issue_reason(short.cert_pem, short.key_pem, NAMES, ROOT_CA.cert_pem, 30) == (
+        "expires soon"
+    )
+    assert certs.issue_reason(short.cert_pem, short.key_pem, NAMES, ROOT_CA.cert_pem, 10) == ""
+
+
+def test_pending_local_certificates(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "collections"))
+    tls = importlib.import_module("ansible_collections.wsgi.deploy.plugins.filter.tls")
+    ca_dir, issued = tmp_path / "ca", tmp_path / "ca" / "issued" / "host"
+    issued.mkdir(parents=True)
+    assert tls.tls_ca_ready(str(ca_dir)) is False
+    (ca_dir / "ca.pem").write_text(ROOT_CA.cert_pem)
+    (ca_dir / "ca.key").write_text(OTHER_CA.key_pem)
+    assert tls.tls_ca_ready(str(ca_dir)) is False  # a key that is not the CA's
+    (ca_dir / "ca.key").write_text(ROOT_CA.key_pem)
+    assert tls.tls_ca_ready(str(ca_dir)) is True
+    wanted = [{"name": "_default", "names": ["host.example"]}, {"name": "a", "names": NAMES}]
+    done = pki.issue(NAMES, ROOT_CA)
+    (issued / "a.pem").write_text(done.cert_pem)
+    (issued / "a.key").write_text(done.key_pem)
+    pending = tls.tls_local_pending(wanted, str(issued), str(ca_dir), 30)
+    assert pending == [{"name": "_default", "names": ["host.example"], "reason": "missing"}]

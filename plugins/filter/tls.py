@@ -13,7 +13,11 @@ wsgi.deploy.tls_files(sites, material, tls_dir)  -> {files, secret_files} for
     deploy hook replaces it)
 wsgi.deploy.tls_acme_needed(sites, facts)  -> the acme sites certbot must issue for
 wsgi.deploy.tls_ocsp(material)  -> {name: whether its certificate names an OCSP responder}
-wsgi.deploy.cert_days_left(path)  -> days until the certificate at path expires (-1: none)
+wsgi.deploy.tls_ca_ready(ca_dir)  -> whether the local CA's key and certificate exist and match
+wsgi.deploy.tls_local_pending(certs, issued_dir, ca_dir, renew_days)  -> the certificates of
+    tls_local_certs the local CA must issue (again): missing, unreadable, another key, other
+    names, another CA, or expiring within renew_days (an unchanged run issues none, so it runs
+    no task for them)
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wsgi.deploy.plugins.module_utils.tls import tls_value
 from ansible_collections.wsgi.deploy.plugins.plugin_utils.certs import (
     describe,
-    load_chain,
+    issue_reason,
     material_problems,
 )
 
@@ -159,15 +163,40 @@ def tls_acme_needed(sites: list[dict[str, Any]], facts: dict[str, Any]) -> list[
     return need
 
 
-def cert_days_left(path: str) -> int:
-    import datetime as dt
-
+def _text(path: str) -> str:
     try:
         with open(path, encoding="ascii") as handle:
-            leaf = load_chain(handle.read())[0]
-    except (OSError, ValueError):
-        return -1
-    return (leaf.not_valid_after_utc - dt.datetime.now(dt.UTC)).days
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def tls_ca_ready(ca_dir: str) -> bool:
+    ca_pem = _text(os.path.join(ca_dir, "ca.pem"))
+    ca_key = _text(os.path.join(ca_dir, "ca.key"))
+    if not ca_pem or not ca_key:
+        return False
+    try:
+        names = describe(ca_pem)["names"]
+    except ValueError:
+        return False
+    # The CA's own certificate: its key matches it and it signed itself.
+    return issue_reason(ca_pem, ca_key, names, ca_pem, 0) == ""
+
+
+def tls_local_pending(
+    certs: list[dict[str, Any]], issued_dir: str, ca_dir: str, renew_days: int
+) -> list[dict[str, Any]]:
+    ca_pem = _text(os.path.join(ca_dir, "ca.pem"))
+    pending = []
+    for cert in certs:
+        base = os.path.join(issued_dir, cert["name"])
+        reason = issue_reason(
+            _text(f"{base}.pem"), _text(f"{base}.key"), cert["names"], ca_pem, int(renew_days)
+        )
+        if reason:
+            pending.append({**cert, "reason": reason})
+    return pending
 
 
 class FilterModule:
@@ -180,5 +209,6 @@ class FilterModule:
             "tls_files": tls_files,
             "tls_ocsp": tls_ocsp,
             "tls_acme_needed": tls_acme_needed,
-            "cert_days_left": cert_days_left,
+            "tls_ca_ready": tls_ca_ready,
+            "tls_local_pending": tls_local_pending,
         }

@@ -150,3 +150,35 @@ def describe(chain_pem: str) -> dict[str, Any]:
         "issuer": leaf.issuer.rfc4514_string(),
         "ocsp": bool(ocsp),
     }
+
+
+def issue_reason(
+    cert_pem: str,
+    key_pem: str,
+    names: list[str],
+    ca_pem: str,
+    renew_days: int,
+    now: dt.datetime | None = None,
+) -> str:
+    """Why a certificate the local CA issues must be issued (again), or "" when the one on disk
+    stands: its key matches it, it names exactly `names`, the CA in `ca_pem` issued it and it is
+    valid for more than `renew_days` days."""
+    now = now or dt.datetime.now(dt.UTC)
+    if not cert_pem or not key_pem:
+        return "missing"
+    try:
+        leaf = load_chain(cert_pem)[0]
+        key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+        ca = load_chain(ca_pem)[0]
+    except (ValueError, TypeError, IndexError):
+        return "unreadable"
+    public = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if key.public_key().public_bytes(*public) != leaf.public_key().public_bytes(*public):
+        return "key mismatch"
+    if sorted(dns_names(leaf)) != sorted(n.lower() for n in names):
+        return "names changed"
+    if not _issued_by(leaf, ca):
+        return "another CA"
+    if (leaf.not_valid_after_utc - now).days < renew_days:
+        return "expires soon"
+    return ""
