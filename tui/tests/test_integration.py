@@ -15,9 +15,11 @@ Then, on the same target: the deployment matrix reads the deployed-state records
 its deploy play (the run, the host and the task in flight end up cancelled, the host is offered
 for "relaunch unfinished").
 
-Time budget: a run fails only when it stops making progress (no event for STALL_TIMEOUT
-seconds), not after a fixed time, so a slow machine gives a slow run, not a red one; RUN_LIMIT
-is only a last resort against a hung run.
+Time budget: a run (the first apply, the second one up to its deploy play, the cancel) fails
+only when it stops making progress (no event for STALL_TIMEOUT seconds), not after a fixed time,
+so a slow machine gives a slow run, not a red one; RUN_LIMIT is only a last resort against a
+hung run. Whether the cancel cut the run short is read from the run (cancelled, no recap), not
+from how long it took.
 """
 
 from __future__ import annotations
@@ -114,9 +116,14 @@ def write_inventory(directory: Path, container_name: str) -> Path:
 
 async def wait_for_run(pilot: Any, state: RunState) -> None:
     """Until the run ends; fails only if it stops making progress (see the module doc)."""
+    await wait_for_progress(pilot, state, lambda: state.finished is not None)
+
+
+async def wait_for_progress(pilot: Any, state: RunState, done: Callable[[], bool]) -> None:
+    """Until ``done()``; fails only if the run stops making progress (see the module doc)."""
     started = last_change = time.monotonic()
     seen = -1
-    while state.finished is None:
+    while not done():
         count = state.aggregate.event_count
         now = time.monotonic()
         if count != seen:
@@ -289,15 +296,19 @@ async def check_cancel_mid_apply(pilot: Any, app: WsgiConsole) -> None:
         assert state.finished is None, "the apply ended before its deploy play was reached"
         return False
 
-    await wait_for(pilot, deploying, timeout=STALL_TIMEOUT)
+    # Progress-based, like the first apply: preflight and the roles before the deploy play take
+    # what the machine makes them take.
+    await wait_for_progress(pilot, state, deploying)
     in_flight = {t.key for t in state.aggregate.tasks.values() if "running" in t.counts()}
     asked = time.monotonic()
     await pilot.press("c")
-    await wait_for(pilot, lambda: state.finished is not None, timeout=60)
+    await wait_for_run(pilot, state)
     took = time.monotonic() - asked
     await pilot.pause(0.3)
+    # That the cancel cut the run short is what the run shows (cancelled, no recap), not a
+    # time limit, which a loaded machine would break.
+    print(f"the cancel took {took:.1f} s")
     assert state.status == "canceled", state.status
-    assert took < 30, f"the cancel took {took:.1f} s"
     agg = state.aggregate
     assert agg.closed == "cancelled" and agg.stats is None
     assert agg.host_outcome(HOST) == "cancelled"
