@@ -19,9 +19,11 @@ from wsgi_console.events import RunAggregate
 from wsgi_console.gcguard import GcGuard
 from wsgi_console.history import History
 from wsgi_console.inventory import (
+    DEFAULT_STACK,
     inventory_signature,
     load_inventory,
     parse_inventory_json,
+    parse_sites,
 )
 from wsgi_console.matrix import build_matrix, sites_for_run
 from wsgi_console.paths import default_data_dir, find_project_dir
@@ -291,6 +293,37 @@ def test_the_console_uses_the_collections_site_model() -> None:
         "field 'domain': 'Not A Domain' is not a valid lower-case domain name" in w
         for w in inv.hosts["bad"].site_errors
     )
+
+
+def test_hosts_with_the_same_sites_are_parsed_once_and_alike() -> None:
+    """Sites parsed once per distinct (sites, settings) give, host by host, what parsing each
+    host's sites alone gives: stacks from each host's own default, errors named per host, the
+    hosts' sites independent objects."""
+    sites = [
+        {"name": "a", "domain": "a.test", "source": {"git": "https://g.example/a.git"},
+         "entry": "a:app", "secrets": {"token": "s3cret-a"}},
+        {"name": "b", "domain": "b.test", "source": {"git": "https://g.example/b.git"},
+         "entry": "b:app", "stack": "apache_mod_wsgi", "mod_wsgi": {"mode": "x"}},
+    ]  # fmt: skip
+    hostvars = {
+        f"h{i}": {
+            "wsgi_sites": sites,
+            **({"wsgi_default_stack": "nginx_gunicorn"} if i % 2 else {}),
+        }
+        for i in range(6)
+    }
+    hostvars["h5"] = {"wsgi_sites": sites[:1]}
+    data = {"_meta": {"hostvars": hostvars}, "all": {"children": ["ungrouped"]},
+            "ungrouped": {"hosts": list(hostvars)}}  # fmt: skip
+    inv = parse_inventory_json(data, "x")
+    assert inv.secret_values >= {"s3cret-a"}
+    for name, hv in hostvars.items():
+        alone = parse_sites(hv["wsgi_sites"], hv.get("wsgi_default_stack", DEFAULT_STACK), hv)
+        assert inv.hosts[name].sites == alone[0], name
+        assert inv.hosts[name].site_errors == [f"{name}: {p}" for p in alone[1]], name
+    assert {s.stack for s in inv.hosts["h1"].sites} == {"nginx_gunicorn", "apache_mod_wsgi"}
+    assert {s.stack for s in inv.hosts["h0"].sites} == {"apache_mod_wsgi"}
+    assert inv.hosts["h0"].sites is not inv.hosts["h2"].sites
 
 
 def test_patterns_filter_and_targets() -> None:

@@ -239,22 +239,39 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
+ParsedSites = tuple[list[Site], list[str], set[str]]
+
+
 def parse_sites(
-    raw: Any, default_stack: str, hostvars: dict[str, Any] | None = None
-) -> tuple[list[Site], list[str], set[str]]:
+    raw: Any,
+    default_stack: str,
+    hostvars: dict[str, Any] | None = None,
+    cache: dict[str, ParsedSites] | None = None,
+) -> ParsedSites:
     """Sites of one host from its ``wsgi_sites`` value: (sites, problems, secret values).
 
     Stacks and modes are the collection's site model's (with ``wsgi_stack_overrides`` and the
-    host's defaults); its validation messages come back as problems."""
+    host's defaults); its validation messages come back as problems. With ``cache``, hosts with
+    the same sites and site-model settings (most hosts of a group) are parsed once."""
+    if raw is None:
+        return [], [], set()
+    if not isinstance(raw, list):
+        return [], [f"wsgi_sites is a {type(raw).__name__}, expected a list"], set()
+    conf = sitemodel.settings({"wsgi_default_stack": default_stack, **(hostvars or {})})
+    conf.setdefault("default_stack", default_stack)
+    if cache is None:
+        return _parse_sites(raw, conf)
+    key = json.dumps([raw, conf], sort_keys=True, default=repr)
+    if key not in cache:
+        cache[key] = _parse_sites(raw, conf)
+    sites, problems, secrets = cache[key]
+    return list(sites), list(problems), set(secrets)
+
+
+def _parse_sites(raw: list[Any], conf: dict[str, Any]) -> ParsedSites:
     sites: list[Site] = []
     problems: list[str] = []
     secrets: set[str] = set()
-    if raw is None:
-        return sites, problems, secrets
-    if not isinstance(raw, list):
-        return sites, [f"wsgi_sites is a {type(raw).__name__}, expected a list"], secrets
-    conf = sitemodel.settings({"wsgi_default_stack": default_stack, **(hostvars or {})})
-    conf.setdefault("default_stack", default_stack)
     problems.extend(_model_problems(raw, conf))
     for index, item in enumerate(raw):
         if not isinstance(item, dict) or not item.get("name"):
@@ -342,6 +359,7 @@ def parse_inventory_json(data: dict[str, Any], source: str) -> Inventory:
                     pending.append(parent)
 
     secrets: set[str] = set()
+    parsed: dict[str, ParsedSites] = {}
     for host_name, host in inv.hosts.items():
         hv = hostvars.get(host_name) or {}
         if not isinstance(hv, dict):
@@ -350,7 +368,7 @@ def parse_inventory_json(data: dict[str, Any], source: str) -> Inventory:
             if is_secret_key(key) and key != "wsgi_sites":
                 secrets |= collect_secret_values(value)
         default_stack = str(hv.get("wsgi_default_stack") or DEFAULT_STACK)
-        sites, problems, site_secrets = parse_sites(hv.get("wsgi_sites"), default_stack, hv)
+        sites, problems, site_secrets = parse_sites(hv.get("wsgi_sites"), default_stack, hv, parsed)
         secrets |= site_secrets
         host.sites = sites
         host.site_errors = [f"{host_name}: {p}" for p in problems]
