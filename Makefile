@@ -6,13 +6,14 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup system-deps demo demo-down tui bench lint test clean
+.PHONY: help setup system-deps demo demo-down tui bench bench-variants lint test clean
 
 help:
 	@echo "make demo       deploy the example apps onto local throwaway containers"
 	@echo "make demo-down  remove the demo containers"
 	@echo "make tui        the admin console on the demo inventory"
 	@echo "make bench      throughput of the demo deployments (wrk), next to the reference figures"
+	@echo "make bench-variants  deployed defaults vs hand-tuned variants in own containers (scripts/bench)"
 	@echo "make test       the whole test suite (lint, unit, apps, Molecule scenarios)"
 	@echo "make lint       yamllint, ansible-lint (production profile), ruff"
 
@@ -39,6 +40,12 @@ tui: setup
 bench: setup
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python scripts/bench_stacks.py
+
+# Deployed defaults against hand-tuned variants of the same stack, in the same containers
+# (wsgi-bench-*), alternated rounds (README "Benchmark"). BENCH_ARGS: e.g. --only serve.
+bench-variants: setup
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
 
 demo-down:
 	scripts/containers.sh demo-down

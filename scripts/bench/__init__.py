@@ -1,0 +1,1 @@
+"""`make bench-variants`: deployed defaults against hand-tuned variants, converge timings."""
