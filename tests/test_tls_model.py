@@ -183,3 +183,57 @@ def test_pending_local_certificates(tmp_path: Path) -> None:
     (issued / "a.key").write_text(done.key_pem)
     pending = tls.tls_local_pending(wanted, str(issued), str(ca_dir), 30)
     assert pending == [{"name": "_default", "names": ["host.example"], "reason": "missing"}]
+
+
+def _tls_filters() -> Any:
+    sys.path.insert(0, str(ROOT / "collections"))
+    return importlib.import_module("ansible_collections.wsgi.deploy.plugins.filter.tls")
+
+
+HMAC = "c2VjcmV0LWhtYWMta2V5LW9mLTMyLWJ5dGVzLWxvbmc"
+
+
+@pytest.mark.parametrize(
+    ("settings", "part"),
+    [
+        ({"directory": "http://ca.example/dir"}, "wsgi_tls_acme_directory 'http://ca.example/dir'"),
+        ({"directory": "https://ca.example/dir\n--staging"}, "is not an https:// URL"),
+        ({"directory": "https:///dir"}, "is not an https:// URL"),
+        ({"email": "ops@example.org\n--x"}, "is not an email address"),
+        ({"email": "ops@example.org,not an address"}, "'not an address' is not an email"),
+        ({"eab_kid": "kid 1", "eab_hmac_key": HMAC}, "wsgi_tls_acme_eab_kid is not a key id"),
+        ({"eab_kid": "kid-1"}, "is set without wsgi_tls_acme_eab_hmac_key"),
+        ({"eab_hmac_key": HMAC}, "is set without wsgi_tls_acme_eab_kid"),
+        ({"eab_kid": "kid-1", "eab_hmac_key": HMAC + "\neab-kid = x"}, "not a base64url key"),
+    ],
+)
+def test_bad_acme_settings_are_named(settings: dict[str, Any], part: str) -> None:
+    problems = _tls_filters().tls_acme_errors(settings)
+    assert any(part in p for p in problems), problems
+    assert not any(HMAC in p for p in problems)  # the key's value is never in a message
+
+
+def test_good_acme_settings_pass() -> None:
+    tls = _tls_filters()
+    assert tls.tls_acme_errors({}) == []
+    unset = {"directory": "", "email": "", "eab_kid": "", "eab_hmac_key": ""}
+    assert tls.tls_acme_errors(unset) == []
+    good = {"directory": "https://acme.zerossl.com/v2/DV90", "eab_kid": "kid_1-x",
+            "email": "a@example.org, b@example.org", "eab_hmac_key": HMAC}  # fmt: skip
+    assert tls.tls_acme_errors(good) == []
+
+
+def test_acme_failures_name_the_site_and_what_certbot_said() -> None:
+    results = [
+        {"item": {"name": "shop", "names": ["shop.example", "www.shop.example"]}, "rc": 1,
+         "stderr_lines": ["Saving debug log", "", "An unexpected error occurred:",
+                          "The request must include a value for the externalAccountBinding field"]},
+        {"item": {"name": "ok", "names": ["ok.example"]}, "rc": 0, "stderr_lines": []},
+        {"item": {"name": "checked", "names": ["c.example"]}, "skipped": True},
+    ]  # fmt: skip
+    lines = _tls_filters().tls_acme_failures(results, "https://ca.example/dir")
+    assert lines == [
+        "site 'shop' (shop.example, www.shop.example): no ACME certificate from "
+        "https://ca.example/dir; certbot said: Saving debug log An unexpected error occurred: "
+        "The request must include a value for the externalAccountBinding field"
+    ]

@@ -13,6 +13,11 @@ wsgi.deploy.tls_files(sites, material, tls_dir)  -> {files, secret_files} for
     deploy hook replaces it)
 wsgi.deploy.tls_acme_needed(sites, facts)  -> the acme sites certbot must issue for
 wsgi.deploy.tls_ocsp(material)  -> {name: whether its certificate names an OCSP responder}
+wsgi.deploy.tls_acme_failures(results, directory)  -> one line per site certbot got no
+    certificate for (its registered loop results): the site, its names, the directory, the end
+    of what certbot said
+wsgi.deploy.tls_acme_errors(settings)  -> problems of the host's ACME settings (directory, email,
+    external account binding), each naming the variable (never the HMAC key's value)
 wsgi.deploy.tls_ca_ready(ca_dir)  -> whether the local CA's key and certificate exist and match
 wsgi.deploy.tls_local_pending(certs, issued_dir, ca_dir, renew_days)  -> the certificates of
     tls_local_certs the local CA must issue (again): missing, unreadable, another key, other
@@ -23,7 +28,9 @@ wsgi.deploy.tls_local_pending(certs, issued_dir, ca_dir, renew_days)  -> the cer
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.wsgi.deploy.plugins.module_utils.tls import tls_value
@@ -163,6 +170,59 @@ def tls_acme_needed(sites: list[dict[str, Any]], facts: dict[str, Any]) -> list[
     return need
 
 
+# What lands in certbot's argv, its renewal configuration and the EAB file: one line each.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_EAB_KID = re.compile(r"[A-Za-z0-9._~+/=:-]{1,256}")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]{16,}={0,2}")
+
+
+def tls_acme_errors(settings: dict[str, Any]) -> list[str]:
+    """Problems of the ACME settings of a host (`wsgi_tls_acme_directory`, `_email`,
+    `_eab_kid`, `_eab_hmac_key`; an absent or empty one is the role's default)."""
+    problems = []
+    directory = str(settings.get("directory") or "")
+    if directory:
+        url = urlsplit(directory)
+        if url.scheme != "https" or not url.hostname or re.search(r"[\s\x00-\x1f\x7f]", directory):
+            problems.append(
+                f"wsgi_tls_acme_directory {directory!r} is not an https:// URL of an ACME directory"
+            )
+    email = str(settings.get("email") or "")
+    for address in email.split(",") if email else []:
+        if not _EMAIL.fullmatch(address.strip()):
+            problems.append(f"wsgi_tls_acme_email: {address.strip()!r} is not an email address")
+    kid = str(settings.get("eab_kid") or "")
+    hmac_key = str(settings.get("eab_hmac_key") or "")
+    if kid and not _EAB_KID.fullmatch(kid):
+        problems.append(
+            "wsgi_tls_acme_eab_kid is not a key id (1-256 letters, digits and . _ ~ + / = : -)"
+        )
+    if kid and not hmac_key:
+        problems.append("wsgi_tls_acme_eab_kid is set without wsgi_tls_acme_eab_hmac_key")
+    if hmac_key and not kid:
+        problems.append("wsgi_tls_acme_eab_hmac_key is set without wsgi_tls_acme_eab_kid")
+    if hmac_key and not _BASE64URL.fullmatch(hmac_key):
+        problems.append(
+            "wsgi_tls_acme_eab_hmac_key is not a base64url key (its value is not shown)"
+        )
+    return problems
+
+
+def tls_acme_failures(results: list[dict[str, Any]], directory: str) -> list[str]:
+    lines = []
+    for result in results or []:
+        if "rc" not in result or result["rc"] == 0:
+            continue  # issued, or not run (check mode)
+        site = result.get("item") or {}
+        said = [line.strip() for line in result.get("stderr_lines") or [] if line.strip()]
+        said = said or [f"exit status {result['rc']}"]
+        lines.append(
+            f"site '{site.get('name')}' ({', '.join(site.get('names') or [])}): no ACME "
+            f"certificate from {directory}; certbot said: {' '.join(said[-3:])}"
+        )
+    return lines
+
+
 def _text(path: str) -> str:
     try:
         with open(path, encoding="ascii") as handle:
@@ -209,6 +269,8 @@ class FilterModule:
             "tls_files": tls_files,
             "tls_ocsp": tls_ocsp,
             "tls_acme_needed": tls_acme_needed,
+            "tls_acme_errors": tls_acme_errors,
+            "tls_acme_failures": tls_acme_failures,
             "tls_ca_ready": tls_ca_ready,
             "tls_local_pending": tls_local_pending,
         }

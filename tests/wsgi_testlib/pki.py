@@ -1,8 +1,11 @@
 """A throwaway PKI for the tests: a root CA, an intermediate, leaf certificates (also broken ones:
 expired, for other names, with another key), written as PEM files.
 
-    python tests/wsgi_testlib/pki.py DIR ZONE...   writes root.pem, pebble.{pem,key} (Pebble's
-        HTTPS certificate, name "pebble"), and per zone poll.<zone>.{key,chain.pem}
+    python tests/wsgi_testlib/pki.py DIR ZONE...   writes root.pem, inter.{pem,key},
+        pebble.{pem,key} (Pebble's HTTPS certificate, name "pebble"), per zone
+        poll.<zone>.{key,chain.pem} (naming the OCSP responder OCSP_URL in its AIA), and
+        ocsp-index.txt: the intermediate's issued certificates in the index format of
+        `openssl ocsp -index` (the responder the tls scenario runs beside Pebble)
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 Key = ec.EllipticCurvePrivateKey
 NOW = dt.datetime.now(dt.UTC)
+# The OCSP responder of the intermediate's certificates (an `openssl ocsp` beside Pebble).
+OCSP_URL = "http://pebble:8888/"
 
 
 @dataclass
@@ -73,10 +78,12 @@ def issue(
     *,
     days: tuple[int, int] = (-1, 90),
     key: Key | None = None,
+    ocsp: str | None = None,
 ) -> Issued:
-    """A leaf for `names`, valid from NOW+days[0] to NOW+days[1] (days, negative: the past)."""
+    """A leaf for `names`, valid from NOW+days[0] to NOW+days[1] (days, negative: the past);
+    `ocsp`: the URL of its OCSP responder (Authority Information Access)."""
     key = key or new_key()
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(names[0]))
         .issuer_name(ca.cert.subject)
@@ -87,9 +94,23 @@ def issue(
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
-        .sign(ca.key, hashes.SHA256())
     )
-    return Issued(cert, key)
+    if ocsp:
+        access = x509.AccessDescription(
+            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp)
+        )
+        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), False)
+    return Issued(builder.sign(ca.key, hashes.SHA256()), key)
+
+
+def ocsp_index(certs: list[x509.Certificate]) -> str:
+    """`openssl ocsp -index` lines: every certificate valid ("V"), by serial and subject."""
+    lines = []
+    for cert in certs:
+        expiry = cert.not_valid_after_utc.strftime("%y%m%d%H%M%SZ")
+        subject = "".join(f"/{a.rfc4514_string()}" for a in cert.subject)
+        lines.append(f"V\t{expiry}\t\t{cert.serial_number:X}\tunknown\t{subject}\n")
+    return "".join(lines)
 
 
 def write(directory: Path, zones: list[str]) -> None:
@@ -105,10 +126,13 @@ def write(directory: Path, zones: list[str]) -> None:
     pebble = issue(["pebble"], root, days=(-1, 365))
     (directory / "pebble.pem").write_text(pebble.cert_pem)
     (directory / "pebble.key").write_text(pebble.key_pem)
+    leaves = []
     for zone in zones:
-        leaf = issue([f"poll.{zone}"], inter)
+        leaf = issue([f"poll.{zone}"], inter, ocsp=OCSP_URL)
+        leaves.append(leaf.cert)
         (directory / f"poll.{zone}.chain.pem").write_text(leaf.cert_pem + inter.cert_pem)
         (directory / f"poll.{zone}.key").write_text(leaf.key_pem)
+    (directory / "ocsp-index.txt").write_text(ocsp_index(leaves))
     for path in directory.glob("*.key"):
         path.chmod(0o600)
 

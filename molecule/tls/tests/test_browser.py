@@ -9,10 +9,11 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import acme_ca
 import pytest
 from wsgi_testlib.app_pages import ExampleSites, tour_guestbook, tour_hello, tour_polls
 from wsgi_testlib.browser import VIEWPORTS, Browser, Origin, screenshots_dir
-from wsgi_testlib.web import container_ip, https_session
+from wsgi_testlib.web import container_ip
 
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 DESKTOP = VIEWPORTS[0]
@@ -49,17 +50,9 @@ def chromium(host) -> Iterator[Callable[[Path], Browser]]:  # noqa: ANN001
         browser.close()
 
 
-def _pebble_root(tmp_path: Path) -> Path:
-    session = https_session("pebble", str(EPHEMERAL / "pki" / "root.pem"))
-    pem = session.get(f"https://{container_ip('wsgi-mol-tls-pebble')}:15000/roots/0", timeout=30)
-    path = tmp_path / "pebble-root.pem"
-    path.write_text(pem.text)
-    return path
-
-
-def test_guestbook_over_acme_https_and_its_admin_login(host, chromium, tmp_path: Path) -> None:  # noqa: ANN001
+def test_guestbook_over_acme_https_and_its_admin_login(host, chromium) -> None:  # noqa: ANN001
     sites = _sites(host)
-    browser = chromium(_pebble_root(tmp_path))
+    browser = chromium(acme_ca.pebble_root(host))
     tour_guestbook(browser, DESKTOP, sites).assert_clean()
     with browser.tabs(DESKTOP) as tab:
         response = tab.open(sites.guestbook, "/admin/login/")

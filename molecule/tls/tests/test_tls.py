@@ -9,10 +9,12 @@ import json
 import os
 import socket
 import ssl
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
+import acme_ca
 import pytest
 import yaml
 from cryptography import x509
@@ -20,13 +22,12 @@ from wsgi_testlib import pki
 from wsgi_testlib.flows import post_guestbook_message
 from wsgi_testlib.load import Load
 from wsgi_testlib.playbook import molecule_inventory, run_playbook
-from wsgi_testlib.web import Site, container_ip, https_session, raw_request, target_address
+from wsgi_testlib.web import Site, https_session, raw_request, target_address
 
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 PKI = EPHEMERAL / "pki"
 LOCAL_CA = EPHEMERAL / "wsgi-ca" / "ca.pem"
 SCENARIO = Path(__file__).resolve().parents[1]
-PEBBLE = "wsgi-mol-tls-pebble"
 # Printed at the end of the run (molecule/_shared/conftest.py).
 REPORT: list[str] = []
 
@@ -37,15 +38,9 @@ def _targets_only(host) -> None:  # noqa: ANN001
         pytest.skip("Pebble's container")
 
 
-@pytest.fixture(scope="module")
-def pebble_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Pebble's root CA (made when Pebble starts), from its management API."""
-    session = https_session("pebble", str(PKI / "root.pem"))
-    pem = session.get(f"https://{container_ip(PEBBLE)}:15000/roots/0", timeout=30).text
-    assert "BEGIN CERTIFICATE" in pem
-    path = tmp_path_factory.mktemp("pebble") / "root.pem"
-    path.write_text(pem)
-    return path
+@pytest.fixture
+def pebble_root(host) -> Path:  # noqa: ANN001
+    return acme_ca.pebble_root(host)
 
 
 def zone(host) -> str:  # noqa: ANN001
@@ -99,7 +94,9 @@ def test_acme_certificates_verify_against_pebbles_root(host, pebble_root: Path) 
         assert "Pebble" in leaf.issuer.rfc4514_string() or "Pebble" in str(leaf.issuer)
     assert host.file("/etc/letsencrypt/renewal/guestbook.conf").exists
     renewal = host.file("/etc/letsencrypt/renewal/guestbook.conf").content_string
-    assert "webroot" in renewal and "certbot-deploy-hook" in renewal and "pebble:14000" in renewal
+    assert "webroot" in renewal and "certbot-deploy-hook" in renewal
+    port = 14001 if host.backend.get_hostname() == "wsgi-mol-tls-nginx" else 14000
+    assert f"pebble:{port}" in renewal
 
 
 def test_self_signed_sites_verify_against_the_local_ca(host) -> None:  # noqa: ANN001
@@ -124,6 +121,54 @@ def test_keys_are_root_only_and_the_renewal_timer_runs(host) -> None:  # noqa: A
         assert host.file(f"/etc/wsgi-deploy/tls/{site}/fullchain.pem").mode == 0o644
     assert host.service("certbot.timer").is_enabled
     assert host.service("certbot.timer").is_running
+
+
+def _stapled(address: str, name: str, ca: Path = PKI / "root.pem") -> str:
+    """What `openssl s_client -status` says of the OCSP response the server staples for `name`
+    (its chain verified against `ca`)."""
+    run = subprocess.run(
+        ["openssl", "s_client", "-connect", f"{address}:443", "-servername", name, "-status",
+         "-CAfile", str(ca), "-verify_return_error"],
+        input="", capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    return run.stdout
+
+
+def test_ocsp_stapling_where_the_certificate_names_a_responder(host) -> None:  # noqa: ANN001
+    """The provided certificate names the OCSP responder beside Pebble (`openssl ocsp`, for the
+    test intermediate): both servers staple its answer; a certificate without a responder (the
+    local CA's) gets no stapling."""
+    address = target_address(host)
+    name = names(host)["polls"][0]
+    # Nginx asks the responder after the first handshake that wants a staple, Apache during it.
+    deadline = time.monotonic() + 60
+    out = _stapled(address, name)
+    while "OCSP Response Status: successful" not in out and time.monotonic() < deadline:
+        time.sleep(1)
+        out = _stapled(address, name)
+    assert "OCSP Response Status: successful" in out, out[:3000]
+    assert "Cert Status: good" in out, out[:3000]
+    assert "Response verify OK" in out or "Verify return code: 0 (ok)" in out, out[:3000]
+    local = _stapled(address, names(host)["hello"][0], LOCAL_CA)
+    assert "OCSP response: no response sent" in local, local[:3000]
+
+
+def test_acme_external_account_binding(host) -> None:  # noqa: ANN001
+    """The Nginx host's ACME CA registers only accounts with an external account binding: its
+    certificate was issued, so the binding was sent; the HMAC key is in a root-only file
+    certbot reads (not on its command line), never in its renewal configuration."""
+    if host.backend.get_hostname() != "wsgi-mol-tls-nginx":
+        pytest.skip("the Nginx host's ACME CA requires the binding")
+    hmac_key = (EPHEMERAL / "secrets" / "eab-hmac").read_text().strip()
+    renewal = host.file("/etc/letsencrypt/renewal/guestbook.conf").content_string
+    assert "pebble:14001" in renewal
+    assert hmac_key not in renewal
+    eab = host.file("/etc/wsgi-deploy/tls/acme-eab.ini")
+    assert (eab.user, eab.group, eab.mode) == ("root", "root", 0o600)
+    assert f"eab-hmac-key = {hmac_key}" in eab.content_string
+    leaf = verified(target_address(host), names(host)["guestbook"][0], acme_ca.root_of(15001))
+    assert "Pebble" in leaf.issuer.rfc4514_string()
 
 
 # ----------------------------------------------------------------------------- HTTP and TLS
@@ -283,6 +328,7 @@ def test_check_mode_with_diff_changes_nothing_and_shows_no_key(host) -> None:  #
     assert run.rc == 0, run.output[-3000:]
     assert not run.changed_tasks(), run.changed_tasks()
     assert "PRIVATE KEY" not in run.output
+    assert (EPHEMERAL / "secrets" / "eab-hmac").read_text().strip() not in run.output
 
 
 STATE = (
@@ -356,6 +402,40 @@ def _state(container: str) -> str:
 
     result = docker.from_env().containers.get(container).exec_run(["sh", "-c", STATE])
     return result.output.decode()
+
+
+def test_a_site_without_an_acme_certificate_is_named(tmp_path: Path, host) -> None:  # noqa: ANN001
+    """The Apache host pointed at the Pebble that requires an external account binding, with
+    none, and a new acme site: certbot cannot register; the run fails naming the site, the
+    directory and Pebble's reason, after the other sites were checked; the new site serves its
+    placeholder meanwhile. Then the site is removed again."""
+    if host.backend.get_hostname() != "wsgi-mol-tls-apache":
+        pytest.skip("one host is enough")
+    sites = yaml.safe_load((SCENARIO / "group_vars/wsgi_servers/sites.yml").read_text())
+    new = {"name": "noeab", "domain": "noeab.{{ wsgi_test_zone }}", "source": {"path": "hello"},
+           "entry": "hello.wsgi", "tls": "acme"}  # fmt: skip
+    extra = tmp_path / "extra.json"
+    eab_ca = "https://pebble:14001/dir"
+    extra.write_text(json.dumps({"wsgi_sites": sites["wsgi_sites"] + [new],
+                                 "wsgi_tls_acme_directory": eab_ca}))  # fmt: skip
+    limit = ("--limit", "wsgi-mol-tls-apache")
+    run = run_playbook("site.yml", molecule_inventory(), *limit, "-e", f"@{extra}")
+    flat = " ".join(run.output.split())
+    assert run.rc != 0
+    assert (
+        "site 'noeab' (noeab.apache.example.test): no ACME certificate from "
+        "https://pebble:14001/dir; certbot said:" in flat
+    ), flat[-3000:]
+    assert "externalAccountBinding" in flat.split("site 'noeab' (noeab", 1)[1][:1500]
+    assert "Check that every site answers" in run.output  # the others were checked first
+    address = target_address(host)
+    placeholder = verified(address, "noeab.apache.example.test", LOCAL_CA)
+    assert "wsgi-deploy local CA" in placeholder.issuer.rfc4514_string()
+    verified(address, names(host)["guestbook"][0], acme_ca.pebble_root(host))
+    new["state"] = "absent"
+    extra.write_text(json.dumps({"wsgi_sites": sites["wsgi_sites"] + [new]}))
+    cleanup = run_playbook("site.yml", molecule_inventory(), *limit, "-e", f"@{extra}")
+    assert cleanup.rc == 0, cleanup.output[-3000:]
 
 
 # ----------------------------------------------------------------------------- renewal
