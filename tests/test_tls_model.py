@@ -226,14 +226,17 @@ def test_good_acme_settings_pass() -> None:
 def test_acme_failures_name_the_site_and_what_certbot_said() -> None:
     results = [
         {"item": {"name": "shop", "names": ["shop.example", "www.shop.example"]}, "rc": 1,
-         "stderr_lines": ["Saving debug log", "", "An unexpected error occurred:",
-                          "The request must include a value for the externalAccountBinding field"]},
+         "stderr_lines": ["Saving debug log to /var/log/letsencrypt/letsencrypt.log",
+                          "Unable to register an account with ACME server. Server requires "
+                          "external account binding.", "",
+                          "Ask for help or search for solutions at https://community.letsencrypt.org",
+                          "See the logfile /var/log/letsencrypt/letsencrypt.log or re-run"]},
         {"item": {"name": "ok", "names": ["ok.example"]}, "rc": 0, "stderr_lines": []},
         {"item": {"name": "checked", "names": ["c.example"]}, "skipped": True},
     ]  # fmt: skip
     lines = _tls_filters().tls_acme_failures(results, "https://ca.example/dir")
     assert lines == [
         "site 'shop' (shop.example, www.shop.example): no ACME certificate from "
-        "https://ca.example/dir; certbot said: Saving debug log An unexpected error occurred: "
-        "The request must include a value for the externalAccountBinding field"
+        "https://ca.example/dir; certbot said: Unable to register an account with ACME server. "
+        "Server requires external account binding."
     ]

@@ -208,13 +208,21 @@ def tls_acme_errors(settings: dict[str, Any]) -> list[str]:
     return problems
 
 
+# certbot's lines around every error that say nothing about it.
+_CERTBOT_BOILERPLATE = ("Saving debug log", "Ask for help", "See the logfile")
+
+
 def tls_acme_failures(results: list[dict[str, Any]], directory: str) -> list[str]:
     lines = []
     for result in results or []:
         if "rc" not in result or result["rc"] == 0:
             continue  # issued, or not run (check mode)
         site = result.get("item") or {}
-        said = [line.strip() for line in result.get("stderr_lines") or [] if line.strip()]
+        said = [
+            line.strip()
+            for line in result.get("stderr_lines") or []
+            if line.strip() and not line.startswith(_CERTBOT_BOILERPLATE)
+        ]
         said = said or [f"exit status {result['rc']}"]
         lines.append(
             f"site '{site.get('name')}' ({', '.join(site.get('names') or [])}): no ACME "

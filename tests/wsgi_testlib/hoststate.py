@@ -1,7 +1,7 @@
 """A fingerprint of everything a deployment may touch on a target, to compare a host before and
-after a run that must change nothing (byte for byte): /etc/hosts, the web servers' and the
-collection's trees (names, types, modes, owners, sizes, link targets, contents), the packages,
-every account and group, the servers' and units' processes."""
+after a run that must change nothing (byte for byte): /etc/hosts, the web servers', certbot's
+and the collection's trees (names, types, modes, owners, sizes, link targets, contents), the
+packages, every account and group, the servers' and units' processes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import subprocess
 
 DIRS = (
     "/etc/apache2 /etc/nginx /srv /etc/wsgi-sites /etc/wsgi-deploy /var/lib/wsgi-deploy "
-    "/etc/systemd/system /run/gunicorn"
+    "/etc/systemd/system /run/gunicorn /etc/letsencrypt"
 )
 STATE_CMD = (
     "cat /etc/hosts; dpkg-query -W -f='${Package} ${Status}\\n' 2>&1 | sort; "
