@@ -275,12 +275,12 @@ def test_two_sites_on_one_socket(settings: dict[str, Any]) -> None:
 
 
 def test_normalize_gunicorn_defaults(settings: dict[str, Any]) -> None:
-    s = dict(settings, default_stack="nginx_gunicorn", gunicorn_workers=2)
+    s = dict(settings, default_stack="nginx_gunicorn", gunicorn_workers=4)
     (rec,) = model.wsgi_site_normalize([hello()], s)
     assert rec["gunicorn"] == {
         "service": "gunicorn-hello",
         "socket": "/run/gunicorn/hello.sock",
-        "workers": 2,
+        "workers": 4,
         "worker_class": "gthread",
         "threads": 4,
         "timeout": 30,

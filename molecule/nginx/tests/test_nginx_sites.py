@@ -170,8 +170,8 @@ def test_worker_counts_follow_the_settings(host) -> None:  # noqa: ANN001
     args = host.run("ps -o args= -p " + _main_pid(name, "hello-gthread")).stdout
     for flag in ("--worker-class gthread", "--threads 2", "--timeout 20", "--max-requests 500"):
         assert flag in args
-    # The defaults (wsgi_gunicorn_*): gthread, a worker per core (at least 2), 4 threads each.
-    assert len(_workers(name, "hello")) == max(cores, 2)
+    # The defaults (wsgi_gunicorn_*): gthread, two workers per core, 4 threads each.
+    assert len(_workers(name, "hello")) == 2 * cores
     args = host.run("ps -o args= -p " + _main_pid(name, "hello")).stdout
     for flag in ("--worker-class gthread", "--threads 4"):
         assert flag in args
