@@ -57,6 +57,7 @@ def gunicorn_variants(n: int) -> list[GunicornVariant]:
         GunicornVariant("gthread", n, 4),
         GunicornVariant("gthread", n, 8),
         GunicornVariant("gthread", 2 * n, 4),
+        GunicornVariant("gthread", 2 * n, 8),
     ]
 
 
