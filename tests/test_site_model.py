@@ -275,14 +275,14 @@ def test_two_sites_on_one_socket(settings: dict[str, Any]) -> None:
 
 
 def test_normalize_gunicorn_defaults(settings: dict[str, Any]) -> None:
-    s = dict(settings, default_stack="nginx_gunicorn", gunicorn_workers=5)
+    s = dict(settings, default_stack="nginx_gunicorn", gunicorn_workers=4)
     (rec,) = model.wsgi_site_normalize([hello()], s)
     assert rec["gunicorn"] == {
         "service": "gunicorn-hello",
         "socket": "/run/gunicorn/hello.sock",
-        "workers": 5,
-        "worker_class": "sync",
-        "threads": 1,
+        "workers": 4,
+        "worker_class": "gthread",
+        "threads": 4,
         "timeout": 30,
         "graceful_timeout": 30,
         "keepalive": 5,
@@ -292,8 +292,19 @@ def test_normalize_gunicorn_defaults(settings: dict[str, Any]) -> None:
         "extra_args": [],
     }
     assert rec["nginx"] == {"client_max_body_size": "10m", "keepalive": 16, "extra": []}
-    (rec,) = model.wsgi_site_normalize([hello(gunicorn={"worker_class": "gthread"})], s)
-    assert rec["gunicorn"]["threads"] == 4
+    (rec,) = model.wsgi_site_normalize([hello(gunicorn={"worker_class": "sync"})], s)
+    assert (rec["gunicorn"]["worker_class"], rec["gunicorn"]["threads"]) == ("sync", 1)
+    # The host's defaults (wsgi_gunicorn_worker_class / _workers / _threads) apply to every site
+    # that does not set its own.
+    host = dict(s, gunicorn_worker_class="sync", gunicorn_workers=5, gunicorn_threads=8)
+    (rec,) = model.wsgi_site_normalize([hello()], host)
+    assert (rec["gunicorn"]["worker_class"], rec["gunicorn"]["workers"]) == ("sync", 5)
+    assert rec["gunicorn"]["threads"] == 1
+    host = dict(host, gunicorn_worker_class="gthread")
+    (rec,) = model.wsgi_site_normalize([hello()], host)
+    assert rec["gunicorn"]["threads"] == 8
+    (rec,) = model.wsgi_site_normalize([hello(gunicorn={"threads": 2, "workers": 3})], host)
+    assert (rec["gunicorn"]["threads"], rec["gunicorn"]["workers"]) == (2, 3)
 
 
 # ------------------------------------------------------------------ hostile input (issue 9)

@@ -1123,13 +1123,16 @@ def _media(site: dict[str, Any], root: str) -> dict[str, Any] | None:
 
 def _gunicorn(site: dict[str, Any], s: dict[str, Any], name: str) -> dict[str, Any]:
     g = dict(site.get("gunicorn") or {})
-    wclass = g.get("worker_class", "sync")
+    # The host defaults (wsgi_gunicorn_*) were chosen by `make bench-variants` (README
+    # "Benchmark"): gthread, two workers per core, 4 threads each.
+    wclass = g.get("worker_class") or s.get("gunicorn_worker_class", "gthread")
+    threads = g.get("threads") or (s.get("gunicorn_threads", 4) if wclass == "gthread" else 1)
     return {
         "service": f"gunicorn-{name}",
         "socket": g.get("socket") or f"/run/gunicorn/{name}.sock",
-        "workers": g.get("workers") or s.get("gunicorn_workers", 3),
+        "workers": g.get("workers") or s.get("gunicorn_workers", 4),
         "worker_class": wclass,
-        "threads": g.get("threads") or (4 if wclass == "gthread" else 1),
+        "threads": threads,
         "timeout": g.get("timeout", 30),
         "graceful_timeout": g.get("graceful_timeout", 30),
         "keepalive": g.get("keepalive", 5),

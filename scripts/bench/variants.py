@@ -57,6 +57,7 @@ def gunicorn_variants(n: int) -> list[GunicornVariant]:
         GunicornVariant("gthread", n, 4),
         GunicornVariant("gthread", n, 8),
         GunicornVariant("gthread", 2 * n, 4),
+        GunicornVariant("gthread", 2 * n, 8),
     ]
 
 
@@ -134,12 +135,16 @@ class ApacheVariant:
 
 def apache_variants(n: int) -> list[ApacheVariant]:
     """The hand-tuned Apache settings tried on an n-core host."""
-    keepalive = ("KeepAlive On", "MaxKeepAliveRequests 1000", "KeepAliveTimeout 5")
+
+    def keepalive(requests: int) -> tuple[str, ...]:
+        return ("KeepAlive On", f"MaxKeepAliveRequests {requests}", "KeepAliveTimeout 5")
+
     return [
         ApacheVariant(f"daemon p{n} t15", n, 15),
         ApacheVariant(f"daemon p{2 * n} t8", 2 * n, 8),
         ApacheVariant(f"daemon p{n} t4", n, 4),
-        ApacheVariant(f"daemon p{n} t15, MaxKeepAliveRequests 1000", n, 15, keepalive),
+        ApacheVariant(f"daemon p{n} t15, MaxKeepAliveRequests 100 (Debian)", n, 15, keepalive(100)),
+        ApacheVariant(f"daemon p{n} t15, MaxKeepAliveRequests 1000", n, 15, keepalive(1000)),
     ]
 
 

@@ -166,10 +166,14 @@ def test_service_unit_is_notify_with_graceful_kill_and_hup_reload(host) -> None:
 def test_worker_counts_follow_the_settings(host) -> None:  # noqa: ANN001
     name = host.backend.get_hostname()
     cores = int(host.run("nproc").stdout)
-    assert len(_workers(name, "hello-gthread")) == 2  # gunicorn.workers: 2
-    assert len(_workers(name, "hello")) == 2 * cores + 1  # the default: 2 x cores + 1
+    assert len(_workers(name, "hello-gthread")) == 3  # gunicorn.workers: 3
     args = host.run("ps -o args= -p " + _main_pid(name, "hello-gthread")).stdout
-    for flag in ("--worker-class gthread", "--threads 4", "--timeout 20", "--max-requests 500"):
+    for flag in ("--worker-class gthread", "--threads 2", "--timeout 20", "--max-requests 500"):
+        assert flag in args
+    # The defaults (wsgi_gunicorn_*): gthread, two workers per core, 4 threads each.
+    assert len(_workers(name, "hello")) == 2 * cores
+    args = host.run("ps -o args= -p " + _main_pid(name, "hello")).stdout
+    for flag in ("--worker-class gthread", "--threads 4"):
         assert flag in args
 
 
