@@ -70,6 +70,8 @@ class InventoryScreen(ConsoleScreen):
             self.query_one("#inv-status", Static).update("Loading inventory…")
 
     def inventory_changed(self) -> None:
+        if not self.query("#inv-tree"):
+            return  # the console is closing: a load that finished meanwhile has nowhere to go
         inv = self.console.inventory
         if inv is None:
             self.inventory_loading()
