@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import time
+import weakref
 from dataclasses import replace
 from pathlib import Path
 
@@ -488,6 +489,38 @@ def test_gc_guard_freezes_survivors_only_while_runs_are_active() -> None:
     finally:
         guard.uninstall()
     assert guard._callback not in gc.callbacks
+
+
+def test_gc_guard_settles_a_big_model_and_releases_it_after_the_next_run() -> None:
+    """A freshly loaded big model is frozen out of full passes (after one collection, so no
+    cyclic garbage of the load is frozen with it) and handed back after the next run."""
+    guard = GcGuard(slow_pass=10.0, hold=0.1)  # no pass counts as slow here
+    guard.install()
+    gc.disable()  # no automatic pass between the load and the settle
+    try:
+        cycle: list[object] = []
+        cycle.append(cycle)
+        probe = weakref.ref(_Cyclic(cycle))  # garbage of the load, only reachable by a cycle
+        guard.settle()
+        gc.enable()
+        assert probe() is None  # collected before the freeze, not frozen with the model
+        assert guard.freezes == 1 and gc.get_freeze_count() > 0
+        guard.tick()  # no run yet: the model stays frozen
+        assert guard.freezes == 1
+        guard.run_started()
+        guard.runs_over()
+        time.sleep(0.15)
+        guard.tick()
+        assert guard.freezes == 0 and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
+        guard.uninstall()
+
+
+class _Cyclic:
+    def __init__(self, other: object) -> None:
+        self.me = self
+        self.other = other
 
 
 def test_rollback_runs_the_rollback_playbook_with_its_sites_and_release() -> None:

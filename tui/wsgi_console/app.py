@@ -39,6 +39,7 @@ from .screens.run_setup import RunSetupScreen
 
 DRAIN_INTERVAL = 0.1
 RELOAD_INTERVAL = 2.0
+SETTLE_HOSTS = 500  # a fresh model this big is frozen out of the GC's full passes (GcGuard.settle)
 TICK_HISTORY = 100_000  # UI tick durations kept (for the benchmark)
 
 InventoryLoader = Callable[[str, str], Inventory]
@@ -180,6 +181,8 @@ class WsgiConsole(App[None]):
             if cached is not None:
                 self.call_from_thread(self._set_inventory, cached, signature)
         inventory = self._inventory_loader(self.inventory_path, self.project_dir)
+        if len(inventory.hosts) >= SETTLE_HOSTS:
+            self.gc_guard.settle()  # not the cached model: it is replaced seconds later
         if inventory.ok:
             try:
                 save_inventory_cache(inventory, cache, signature)

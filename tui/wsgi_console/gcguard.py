@@ -55,6 +55,17 @@ class GcGuard:
             gc.freeze()
             self.freezes += 1
 
+    def settle(self) -> None:
+        """A big long-lived structure was just built (an inventory model of 5,000 hosts is some
+        10^5 objects): collect once and freeze the survivors, so that the full passes the
+        screens' own allocations trigger (a filter rebuilds the tree at each keystroke) do not
+        walk the whole model each time. The frozen objects go back to the collector like a
+        run's (:meth:`runs_over`, then :meth:`tick`); until then they are still freed by
+        reference counting."""
+        gc.collect()
+        gc.freeze()
+        self.freezes += 1
+
     def runs_over(self) -> None:
         """No run is active: the frozen objects go back to the collector in ``hold`` seconds
         (:meth:`tick`), unless a run starts before."""
