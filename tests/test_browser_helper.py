@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -45,6 +46,12 @@ PAGES: dict[str, tuple[int, str, str]] = {
         "text/html",
         '<html><body><input name="q"><img src="/favicon.ico"><h1>a</h1><h1>b</h1>',
     ),
+    # A fetch that is still running when the test navigates away, or that the page cancels.
+    "/slow-fetch": html("<h1>s</h1><script>onload = () => fetch('/slow')</script>"),
+    "/cancelled-fetch": html(
+        "<h1>c</h1><script>const c = new AbortController(); fetch('/slow', {signal: c.signal})"
+        ".catch(() => {}); setTimeout(() => c.abort(), 200)</script>"
+    ),
     # Chromium asks every site for one (without it every page logs a 404).
     "/favicon.ico": (200, "image/svg+xml", '<svg xmlns="http://www.w3.org/2000/svg"/>'),
 }
@@ -55,6 +62,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         self.hosts.append(self.headers.get("Host", ""))
+        if self.path == "/slow":
+            time.sleep(3)
         status, content_type, body = PAGES.get(self.path, (404, "text/plain", "no such page"))
         data = body.encode()
         self.send_response(status)
@@ -126,6 +135,21 @@ def test_missing_resource_is_a_failed_request(browser: Browser) -> None:
     url = browser.origin.url(SITE, "/nothing.png")
     assert check.failed_requests == [f"GET {url}: HTTP 404"]
     assert check.console_errors and "404" in check.console_errors[0]
+
+
+def test_a_request_cancelled_by_navigating_away_is_not_a_failure(browser: Browser) -> None:
+    """Chromium cancels what the previous page still loads (net::ERR_ABORTED: a favicon, a
+    fetch) when the tab navigates: not the server's failure. A page that cancels its own
+    request without navigating is still reported."""
+    with browser.tabs(DESKTOP) as tab:
+        tab.open(SITE, "/slow-fetch")
+        tab.page.wait_for_timeout(300)  # the fetch has started
+        tab.open(SITE, "/")
+        assert tab.check("navigated", screenshot=False).failed_requests == []
+        tab.open(SITE, "/cancelled-fetch")
+        tab.page.wait_for_timeout(600)
+        failed = tab.check("cancelled", screenshot=False).failed_requests
+    assert failed == [f"GET {browser.origin.url(SITE, '/slow')}: net::ERR_ABORTED"], failed
 
 
 def test_names_not_given_do_not_resolve(browser: Browser) -> None:

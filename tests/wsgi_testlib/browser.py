@@ -34,6 +34,7 @@ from playwright.sync_api import Browser as PlaywrightBrowser
 from playwright.sync_api import (
     BrowserContext,
     ConsoleMessage,
+    Frame,
     Page,
     Playwright,
     Request,
@@ -179,12 +180,22 @@ class Tab:
         self.status: int | None = None
         self._console: list[str] = []
         self._failed: list[str] = []
+        # Requests the browser cancelled (net::ERR_ABORTED), with the number of main-frame
+        # navigations when they started: one the tab navigated away from (a favicon or a fetch
+        # of the previous page still in flight) is the browser's doing, not a failure; the
+        # others are failed requests (decided at check time, once the navigation committed).
+        self._navigations = 0
+        self._started: dict[int, int] = {}
+        self._aborted: list[tuple[int, str]] = []
         # Documents that are meant to answer with an error status (a 404 page): url -> status.
         self._expected: dict[str, int] = {}
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda error: self._console.append(f"uncaught {error}"))
         self.page.on("requestfailed", self._on_request_failed)
         self.page.on("response", self._on_response)
+        self.page.on("request", self._on_request)
+        self.page.on("requestfinished", lambda request: self._started.pop(id(request), None))
+        self.page.on("framenavigated", self._on_navigated)
 
     # -- recording
 
@@ -198,8 +209,20 @@ class Tab:
             return
         self._console.append(f"{message.text} ({where})" if where else message.text)
 
+    def _on_request(self, request: Request) -> None:
+        self._started[id(request)] = self._navigations
+
+    def _on_navigated(self, frame: Frame) -> None:
+        if frame == self.page.main_frame:
+            self._navigations += 1
+
     def _on_request_failed(self, request: Request) -> None:
-        self._failed.append(f"{request.method} {request.url}: {request.failure}")
+        failure = f"{request.method} {request.url}: {request.failure}"
+        started = self._started.pop(id(request), self._navigations)
+        if request.failure == "net::ERR_ABORTED" and not request.is_navigation_request():
+            self._aborted.append((started, failure))
+        else:
+            self._failed.append(failure)
 
     def _on_response(self, response: Response) -> None:
         request = response.request
@@ -257,6 +280,8 @@ class Tab:
         viewport shows), and hand over what was recorded since the previous check (the records
         start afresh)."""
         measured: dict[str, Any] = self.page.evaluate(_MEASURE_JS)
+        self._failed += [f for started, f in self._aborted if started == self._navigations]
+        self._aborted = []
         shot = self.browser.screenshot_path(f"{label}-{self.viewport.name}") if screenshot else None
         if shot is not None:
             self.page.screenshot(path=str(shot), full_page=full_page)
