@@ -366,21 +366,27 @@ def _bad_material(directory: Path) -> list[tuple[str, dict[str, Any], str]]:
     return cases
 
 
+def _site_yml_with(tmp_path: Path, more: list[dict[str, Any]], *args: str, **extra: Any):  # noqa: ANN202
+    """site.yml with the scenario's sites and `more` (and `extra` variables), on every target or
+    those `args` limit it to."""
+    sites = yaml.safe_load((SCENARIO / "group_vars/wsgi_servers/sites.yml").read_text())
+    path = tmp_path / "extra.json"
+    path.write_text(json.dumps({"wsgi_sites": sites["wsgi_sites"] + more, **extra}))
+    return run_playbook("site.yml", molecule_inventory(), *args, "-e", f"@{path}")
+
+
 def test_bad_certificates_are_refused_before_any_change(tmp_path: Path, host) -> None:  # noqa: ANN001
     if host.backend.get_hostname() != "wsgi-mol-tls-apache":
         pytest.skip("one run covers both hosts")
     targets = [h for h in ("wsgi-mol-tls-apache", "wsgi-mol-tls-nginx")]
-    sites = yaml.safe_load((SCENARIO / "group_vars/wsgi_servers/sites.yml").read_text())
     cases = _bad_material(tmp_path)
     bad = [
         {"name": name, "domain": f"{name}.{{{{ wsgi_test_zone }}}}", "source": {"path": "hello"},
          "entry": "hello.wsgi", "tls": tls}
         for name, tls, _ in cases
     ]  # fmt: skip
-    extra = tmp_path / "extra.json"
-    extra.write_text(json.dumps({"wsgi_sites": sites["wsgi_sites"] + bad}))
     before = {t: host_state(t) for t in targets}
-    run = run_playbook("site.yml", molecule_inventory(), "-e", f"@{extra}")
+    run = _site_yml_with(tmp_path, bad)
     assert run.rc != 0
     flat = " ".join(run.output.split())
     for name, _, expected in cases:
@@ -397,15 +403,11 @@ def test_a_site_without_an_acme_certificate_is_named(tmp_path: Path, host) -> No
     placeholder meanwhile. Then the site is removed again."""
     if host.backend.get_hostname() != "wsgi-mol-tls-apache":
         pytest.skip("one host is enough")
-    sites = yaml.safe_load((SCENARIO / "group_vars/wsgi_servers/sites.yml").read_text())
     new = {"name": "noeab", "domain": "noeab.{{ wsgi_test_zone }}", "source": {"path": "hello"},
            "entry": "hello.wsgi", "tls": "acme"}  # fmt: skip
-    extra = tmp_path / "extra.json"
     eab_ca = "https://pebble:14001/dir"
-    extra.write_text(json.dumps({"wsgi_sites": sites["wsgi_sites"] + [new],
-                                 "wsgi_tls_acme_directory": eab_ca}))  # fmt: skip
     limit = ("--limit", "wsgi-mol-tls-apache")
-    run = run_playbook("site.yml", molecule_inventory(), *limit, "-e", f"@{extra}")
+    run = _site_yml_with(tmp_path, [new], *limit, wsgi_tls_acme_directory=eab_ca)
     flat = " ".join(run.output.split())
     assert run.rc != 0
     expected = f"site 'noeab' (noeab.apache.example.test): no ACME certificate from {eab_ca}; "
@@ -417,9 +419,7 @@ def test_a_site_without_an_acme_certificate_is_named(tmp_path: Path, host) -> No
     placeholder = verified(address, "noeab.apache.example.test", LOCAL_CA)
     assert "wsgi-deploy local CA" in placeholder.issuer.rfc4514_string()
     verified(address, names(host)["guestbook"][0], acme_ca.pebble_root(host))
-    new["state"] = "absent"
-    extra.write_text(json.dumps({"wsgi_sites": sites["wsgi_sites"] + [new]}))
-    cleanup = run_playbook("site.yml", molecule_inventory(), *limit, "-e", f"@{extra}")
+    cleanup = _site_yml_with(tmp_path, [{**new, "state": "absent"}], *limit)
     assert cleanup.rc == 0, cleanup.output[-3000:]
 
 
