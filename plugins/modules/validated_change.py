@@ -45,6 +45,13 @@ options:
         description: Written only when the path does not exist (a placeholder, replaced by certbot).
         type: bool
         default: false
+      inert:
+        description:
+          - The server does not read this file (a logrotate policy, say). A change of only inert
+            files is written with no test, no reload and no checks; with other changes, it is
+            written, and restored on failure, together with them.
+        type: bool
+        default: false
   secret_files:
     description:
       - Files whose content is a secret (private keys), root-owned; their content is never
@@ -323,6 +330,7 @@ def main() -> None:
                     "restart": {"type": "bool", "default": False},
                     "daemon_reload": {"type": "bool", "default": False},
                     "create_only": {"type": "bool", "default": False},
+                    "inert": {"type": "bool", "default": False},
                 },
             },
             "secret_files": {
@@ -384,13 +392,29 @@ def main() -> None:
         for path in changed
     ]
     enable = service_enablement(p) if p["enable"] else []
-    if not changed:
+    inert = {f["path"] for f in p["files"] if f.get("inert")}
+
+    def enable_now() -> None:
         if enable and not module.check_mode:
             rc, out = run(["systemctl", "enable", "--now", p["service"]])
             if rc != 0:
                 module.fail_json(msg=f"Could not enable and start {p['service']}: {out}")
+
+    if not changed:
+        enable_now()
         module.exit_json(changed=bool(enable), changed_paths=enable, reloaded="none")
     if module.check_mode:
+        module.exit_json(changed=True, changed_paths=changed + enable, reloaded="none", diff=diff)
+    if set(changed) <= inert:
+        # Nothing the server reads changed: no test, no reload, no checks.
+        try:
+            for path in changed:
+                write_state(path, want[path])
+        except OSError as exc:
+            for path in changed:
+                write_state(path, before[path])
+            module.fail_json(msg=f"Could not write {', '.join(changed)} ({exc}); restored.")
+        enable_now()
         module.exit_json(changed=True, changed_paths=changed + enable, reloaded="none", diff=diff)
 
     def restore() -> str:

@@ -198,6 +198,70 @@ def test_one_virtualhost_per_site_and_no_default_site(host) -> None:  # noqa: AN
     assert host.file("/var/log/apache2/guestbook.access.log").exists
 
 
+# Debian's rotation reloads Apache every night, which restarts every mod_wsgi daemon (the apps
+# start cold) and opens the reload's 503 window (README "HTTPS"); the role's policy copies and
+# truncates instead (roles/wsgi_apache/templates/logrotate.j2).
+APACHE_PROCESSES = (
+    "cat /run/apache2/apache2.pid; pgrep -d, -u wsgi-hello,wsgi-guestbook,wsgi-polls ."
+)
+DEBIAN_POLICY = """/var/log/apache2/*.log {
+\tdaily
+\tmissingok
+\trotate 14
+\tcompress
+\tdelaycompress
+\tnotifempty
+\tcreate 640 root adm
+\tsharedscripts
+\tpostrotate
+\t\tif pgrep -f ^/usr/sbin/apache2 > /dev/null; then
+\t\t\tinvoke-rc.d apache2 reload 2>&1 | logger -t apache2.logrotate
+\t\tfi
+\tendscript
+}
+"""
+
+
+def test_log_rotation_restarts_neither_apache_nor_the_daemons(host, site: SiteFactory) -> None:  # noqa: ANN001
+    policy = host.file("/etc/logrotate.d/apache2")
+    assert policy.mode == 0o644 and policy.user == "root"
+    assert "copytruncate" in policy.content_string and "postrotate" not in policy.content_string
+    assert host.run("apt-get install -y -qq logrotate").rc == 0
+    guestbook = site("guestbook.example.org")
+    assert guestbook.get("/").status_code == 200
+    log = "/var/log/apache2/guestbook.access.log"
+    assert host.file(log).size > 0
+    before = host.check_output(APACHE_PROCESSES)
+    rotated = host.run("logrotate --force /etc/logrotate.d/apache2")
+    assert rotated.rc == 0, rotated.stderr
+    assert host.file(f"{log}.1").size > 0  # the old lines, copied
+    marker = f"/?rotated={uuid.uuid4().hex[:8]}"
+    assert guestbook.get(marker).status_code == 200
+    assert host.file(log).contains(marker.split("=")[1])  # still written, in the same file
+    assert host.check_output(APACHE_PROCESSES) == before  # no reload: same master, same daemons
+
+
+def test_a_changed_log_policy_is_put_back_without_a_reload(pytestconfig: pytest.Config) -> None:
+    targets = testinfra.get_hosts(
+        ["all"],
+        connection="ansible",
+        ansible_inventory=molecule_inventory(),
+        sudo=pytestconfig.getoption("sudo"),
+    )
+    assert targets
+    before = {}
+    for target in targets:
+        target.run(f"printf '%s' '{DEBIAN_POLICY}' > /etc/logrotate.d/apache2")
+        assert "invoke-rc.d" in target.file("/etc/logrotate.d/apache2").content_string
+        before[target] = target.check_output(APACHE_PROCESSES)
+    run = run_playbook("site.yml", molecule_inventory())
+    assert run.rc == 0, run.output[-3000:]
+    assert all(c["changed"] == 1 for c in run.recap().values()), run.recap()
+    for target in targets:
+        assert "copytruncate" in target.file("/etc/logrotate.d/apache2").content_string
+        assert target.check_output(APACHE_PROCESSES) == before[target]
+
+
 # A no-op run makes a small, constant number of calls to each host, whatever its number of sites
 # (README "Converging in seconds"): users, dirs and files of every site in one call, one rsync,
 # one plan, one validated change per server, one switch, one check-and-record. The bound fails
