@@ -67,6 +67,14 @@ options:
     type: list
     elements: str
     default: []
+  index_max_age:
+    description:
+      - When a site's C(packages) are not all installed, each must have an installation
+        candidate in the host's package index, or the site is refused. An index older than this
+        (seconds; the apt tasks' C(cache_valid_time)) is refreshed first (C(apt-get update), as
+        the install would do; not a change of the host's configuration).
+    type: int
+    default: 3600
 author:
   - wsgi-deploy maintainers (@wsgi-deploy)
 """
@@ -143,6 +151,14 @@ tls:
 packages:
   description: Per package asked about, whether it is installed.
   type: dict
+  returned: always
+packages_unknown:
+  description:
+    - The sites' packages that are not installed and that apt cannot install (no candidate in the
+      package index, because it is unknown or a virtual package). Empty when the index could not
+      be read.
+  type: list
+  elements: str
   returned: always
 """
 
@@ -418,6 +434,41 @@ def packages_installed(names: list[str]) -> dict[str, bool]:
     return {name: state.get(name, "").startswith("ii") for name in names}
 
 
+def parse_candidates(policy: str) -> dict[str, str | None]:
+    """`apt-cache policy NAME...` -> per package apt knows, its candidate version (None for a
+    virtual package or one with no version for this host); unknown names are not listed."""
+    found: dict[str, str | None] = {}
+    name = ""
+    for line in policy.splitlines():
+        if line and not line[0].isspace() and line.endswith(":"):
+            name = line[:-1]
+            found[name] = None
+        elif name and line.strip().startswith("Candidate:"):
+            value = line.split(":", 1)[1].strip()
+            found[name] = None if value in ("", "(none)") else value
+    return found
+
+
+def uninstallable_packages(names: list[str], max_age: int) -> tuple[list[str], str]:
+    """Of packages that are not installed, those apt has no candidate for, after refreshing an
+    index older than max_age; ([], why) when the index cannot tell."""
+    if not names or not shutil.which("apt-cache"):
+        return [], "" if not names else "apt-cache is not on the host"
+    if apt_cache_age() > max_age:
+        update = subprocess.run(
+            ["apt-get", "update", "-qq"], capture_output=True, text=True, check=False, timeout=600
+        )
+        if update.returncode != 0:
+            return [], f"apt-get update failed: {' '.join(update.stderr.split())[:300]}"
+    proc = subprocess.run(
+        ["apt-cache", "policy", "--", *names], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        return [], f"apt-cache policy failed: {' '.join(proc.stderr.split())[:300]}"
+    candidates = parse_candidates(proc.stdout)
+    return sorted(n for n in names if candidates.get(n) is None), ""
+
+
 def servers_state() -> dict[str, Any]:
     """Which web servers are installed, and the files the collection's roles wrote for each web
     and application server of the stack registry."""
@@ -514,8 +565,25 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
         git[site["name"]] = commit
         if problem:
             err(site, "source.git", f"{problem}. Nothing was changed.")
+    installed = packages_installed(sorted(set(params["packages"])))
+    missing = sorted(
+        {p for s in sites for p in s.get("packages") or []}
+        - {p for p, ok in installed.items() if ok}
+    )
+    unknown, _why = uninstallable_packages(missing, params["index_max_age"])
+    for site in sites:
+        for package in site.get("packages") or []:
+            if package in unknown:
+                err(
+                    site,
+                    "packages",
+                    f"{package!r} cannot be installed on this host: apt knows no such package "
+                    "for its Debian release, or it is a virtual package (name one that provides "
+                    "it). Nothing was changed.",
+                )
     result.update(
         errors=errors,
+        packages_unknown=unknown,
         git=git,
         git_missing=git_missing,
         records=read_records(params["state_dir"], [s["name"] for s in every]),
@@ -523,7 +591,7 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
         apt_cache_age=apt_cache_age(),
         host=host_info(),
         tls=sites_certs(sites),
-        packages=packages_installed(sorted(set(params["packages"]))),
+        packages=installed,
         **servers_state(),
     )
     return result
@@ -542,6 +610,7 @@ def main() -> None:
             "min_python": {"type": "str", "default": "3.9"},
             "git_timeout": {"type": "int", "default": 30},
             "packages": {"type": "list", "elements": "str", "default": []},
+            "index_max_age": {"type": "int", "default": 3600},
         },
         supports_check_mode=True,
     )

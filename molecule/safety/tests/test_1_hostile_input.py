@@ -202,6 +202,12 @@ CASES = [
          step="host checks", hosts=(LIVE, FRESH)),
     Case("site named after the host itself", lambda c: [bad(domain=c)],
          "is this host's own name", step="host checks", hosts=(LIVE, FRESH)),
+    Case("package apt does not know", [bad(packages=["wsgi-no-such-package"])],
+         "field 'packages': 'wsgi-no-such-package' cannot be installed on this host", step="host checks",
+         hosts=(LIVE, FRESH)),
+    Case("virtual package with several providers", [bad(packages=["virtual-mysql-server"])],
+         "field 'packages': 'virtual-mysql-server' cannot be installed on this host", step="host checks",
+         hosts=(LIVE, FRESH)),
     Case("git source that cannot be reached", [bad(source={"git": "https://git.invalid/nowhere.git"})],
          "field 'source.git': the repository cannot be reached", step="host checks", hosts=(LIVE, FRESH)),
 ]  # fmt: skip
