@@ -3,26 +3,9 @@ a site's packages apt can install, read from `apt-cache policy` as Debian's apt 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
+from wsgi_testlib.modules import load_module
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load() -> ModuleType:
-    sys.path.insert(0, str(ROOT / "collections"))  # its module_utils, as ansible_collections
-    spec = importlib.util.spec_from_file_location(
-        "site_facts", ROOT / "plugins" / "modules" / "site_facts.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-facts = _load()
+facts = load_module("site_facts")
 
 # `apt-cache policy libjpeg-dev nosuchpkg-x virtual-mysql-server postgresql-15` on Debian 12
 # (an unknown name is not listed at all).
@@ -59,4 +42,4 @@ def test_a_virtual_package_has_no_candidate_and_an_unknown_one_is_not_listed() -
 
 
 def test_nothing_to_check_asks_apt_nothing() -> None:
-    assert facts.uninstallable_packages([], 3600) == ([], "")
+    assert facts.uninstallable_packages([], 3600) == []

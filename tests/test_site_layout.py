@@ -3,24 +3,11 @@ entries not kept go, a symlink is removed without following it, check mode remov
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
-ROOT = Path(__file__).resolve().parents[1]
+from wsgi_testlib.modules import load_module
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "site_layout", ROOT / "plugins" / "modules" / "site_layout.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-layout = _load()
+layout = load_module("site_layout")
 
 
 def _tree(tmp_path: Path) -> tuple[Path, Path]:

@@ -405,17 +405,6 @@ def main() -> None:
         module.exit_json(changed=bool(enable), changed_paths=enable, reloaded="none")
     if module.check_mode:
         module.exit_json(changed=True, changed_paths=changed + enable, reloaded="none", diff=diff)
-    if set(changed) <= inert:
-        # Nothing the server reads changed: no test, no reload, no checks.
-        try:
-            for path in changed:
-                write_state(path, want[path])
-        except OSError as exc:
-            for path in changed:
-                write_state(path, before[path])
-            module.fail_json(msg=f"Could not write {', '.join(changed)} ({exc}); restored.")
-        enable_now()
-        module.exit_json(changed=True, changed_paths=changed + enable, reloaded="none", diff=diff)
 
     def restore() -> str:
         for path in changed:
@@ -430,6 +419,10 @@ def main() -> None:
         module.fail_json(
             msg=f"Could not write the {label} configuration ({exc}); restored ({verdict})."
         )
+    if set(changed) <= inert:
+        # Nothing the server reads changed: no test, no reload, no checks.
+        enable_now()
+        module.exit_json(changed=True, changed_paths=changed + enable, reloaded="none", diff=diff)
     if reload_units & set(changed):
         run(["systemctl", "daemon-reload"])
     rc, said = run(p["test"])

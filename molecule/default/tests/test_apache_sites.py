@@ -198,6 +198,19 @@ def test_one_virtualhost_per_site_and_no_default_site(host) -> None:  # noqa: AN
     assert host.file("/var/log/apache2/guestbook.access.log").exists
 
 
+def scenario_targets(pytestconfig: pytest.Config) -> list[testinfra.host.Host]:
+    """Every target of the scenario (containers, or the VMs of molecule/vagrant), reached as the
+    `host` fixture is (testinfra's ansible backend, --sudo as Molecule passes it)."""
+    targets = testinfra.get_hosts(
+        ["all"],
+        connection="ansible",
+        ansible_inventory=molecule_inventory(),
+        sudo=pytestconfig.getoption("sudo"),
+    )
+    assert targets
+    return targets
+
+
 # Debian's rotation reloads Apache every night, which restarts every mod_wsgi daemon (the apps
 # start cold) and opens the reload's 503 window (README "HTTPS"); the role's policy copies and
 # truncates instead (roles/wsgi_apache/templates/logrotate.j2).
@@ -235,20 +248,14 @@ def test_log_rotation_restarts_neither_apache_nor_the_daemons(host, site: SiteFa
     rotated = host.run("logrotate --force /etc/logrotate.d/apache2")
     assert rotated.rc == 0, rotated.stderr
     assert host.file(f"{log}.1").size > 0  # the old lines, copied
-    marker = f"/?rotated={uuid.uuid4().hex[:8]}"
-    assert guestbook.get(marker).status_code == 200
-    assert host.file(log).contains(marker.split("=")[1])  # still written, in the same file
+    token = uuid.uuid4().hex[:8]
+    assert guestbook.get(f"/?rotated={token}").status_code == 200
+    assert host.file(log).contains(token)  # still written, in the same file
     assert host.check_output(APACHE_PROCESSES) == before  # no reload: same master, same daemons
 
 
 def test_a_changed_log_policy_is_put_back_without_a_reload(pytestconfig: pytest.Config) -> None:
-    targets = testinfra.get_hosts(
-        ["all"],
-        connection="ansible",
-        ansible_inventory=molecule_inventory(),
-        sudo=pytestconfig.getoption("sudo"),
-    )
-    assert targets
+    targets = scenario_targets(pytestconfig)
     before = {}
     for target in targets:
         target.run(f"printf '%s' '{DEBIAN_POLICY}' > /etc/logrotate.d/apache2")
@@ -301,15 +308,7 @@ def test_code_change_reloads_the_daemon_without_restarting_apache(
     greeting = f"Hello {uuid.uuid4().hex[:8]}!"
     script = changed / "hello" / "hello.wsgi"
     script.write_text(script.read_text().replace("Hello World!", greeting))
-    # Every target of the scenario (containers, or the VMs of molecule/vagrant), reached as the
-    # `host` fixture is (testinfra's ansible backend, --sudo as Molecule passes it).
-    targets = testinfra.get_hosts(
-        ["all"],
-        connection="ansible",
-        ansible_inventory=molecule_inventory(),
-        sudo=pytestconfig.getoption("sudo"),
-    )
-    assert targets
+    targets = scenario_targets(pytestconfig)
     master_pid, daemon_pids = "cat /run/apache2/apache2.pid", "pgrep -u wsgi-hello -d, ."
     before = {t: (t.check_output(master_pid), t.check_output(daemon_pids)) for t in targets}
     run = run_playbook(
