@@ -105,6 +105,16 @@ if [ "$CORE221" != 0 ]; then
   record "molecule collection (ansible-core 2.21)" "$rc"
 fi
 
+# Why each failed scenario failed, next to the summary (a CI report may keep only the output's end).
+logs=$(for scenario in $SCENARIOS; do echo "$LOGS/molecule-$scenario.log"; done)
+[ "$CORE221" != 0 ] && logs="$logs $LOGS/core221-collection.log"
+for log in $logs; do
+  rc=$(cat "${log%.log}.rc" 2>/dev/null || echo 1)
+  [ "$rc" -ne 0 ] || continue
+  step "why $(basename "$log" .log) failed (its whole log is above)"
+  grep -E '^(FAILED|ERROR) |^fatal: |^failed: |^E   |CRITICAL|Error: |^\* \[' "$log" | grep -v RETRYING | cut -c1-400 | head -n 40
+done
+
 printf '\n==> summary\n'
 printf '%s\n' "${results[@]}"
 echo "molecule: ${mol_pass} passed, ${mol_fail} failed"

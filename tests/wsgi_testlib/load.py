@@ -5,7 +5,11 @@ Each client keeps its connection alive, as a browser does, and does what a brows
 connection it reuses is closed by the server before any answer (a keep-alive connection an old
 worker closes during a graceful reload; RFC 9112 section 9.3.1): it sends the same GET once more
 on a new connection. Such a request is counted as retried (and reported), not as failed, when the
-new connection answers; an error on a new connection, or an HTTP error, is a failure."""
+new connection answers; an error on a new connection, or an HTTP error, is a failure.
+
+The clients are paced (`interval` between the starts of one client's requests, 50 a second by
+default): 200 requests a second see a window of a few milliseconds, and the machine is left to the
+servers and the playbook under test instead of to the clients."""
 
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ class Load:
     clients: int = 4
     limit: float = 120.0
     timeout: float = 30.0
+    interval: float = 0.02  # seconds from one request's start to the next one's, per client
     ok: tuple[int, ...] = (200,)
     # How each client makes its session (e.g. web.https_session for HTTPS with SNI).
     session_factory: Callable[[], requests.Session] = requests.Session
@@ -71,6 +76,7 @@ class Load:
             sample.seconds = time.monotonic() - start
             with self._lock:
                 self.samples.append(sample)
+            self._stop.wait(max(0.0, start + self.interval - time.monotonic()))
 
     def __enter__(self) -> Load:
         for _ in range(self.clients):
