@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import sitemodel
+from .inventory_plugins import inventory_env
 from .paths import subprocess_path, tool_path
 from .redact import Redactor, collect_secret_values, is_secret_key
 
@@ -400,6 +401,7 @@ def load_inventory(
     )
     if not Path(source).exists():
         return Inventory(source=source, errors=[f"inventory not found: {source}"])
+    env.update(inventory_env(cwd))  # a plain YAML inventory read once, not twice
     try:
         proc = subprocess.run(
             [tool_path("ansible-inventory"), "-i", source, "--list"],
