@@ -80,6 +80,11 @@ class Host:
     def address(self) -> str:
         return str(self.vars.get("ansible_host") or self.name)
 
+    @cached_property
+    def folded(self) -> str:
+        """The name as the filter compares it (lower case)."""
+        return self.name.lower()
+
     @property
     def default_stack(self) -> str:
         return str(self.vars.get("wsgi_default_stack") or DEFAULT_STACK)
@@ -200,6 +205,7 @@ class Inventory:
         """Build what the filter searches once, where the model is built (a worker thread),
         not at the first keystroke."""
         for host in self.hosts.values():
+            _ = host.folded
             for site in host.sites:
                 _ = site.haystack
 
@@ -207,24 +213,26 @@ class Inventory:
         """Groups → hosts → sites matching ``text`` (every word must match somewhere)."""
         words = [w for w in text.lower().split() if w]
         result: dict[str, list[tuple[str, list[Site]]]] = {}
-        for group_name in self.groups:
+        # Hosts of a group mostly share the same parsed sites (parse_sites' cache): each set of
+        # them is matched once.
+        matched: dict[tuple[int, ...], list[Site]] = {}
+        for group_name, group in self.groups.items():
             if group_name == "all":
                 continue
-            group = self.groups[group_name]
-            group_hit = all(w in group_name.lower() for w in words) if words else True
+            group_hit = all(w in group_name.lower() for w in words)
             rows: list[tuple[str, list[Site]]] = []
             for host_name in group.hosts:
                 host = self.hosts.get(host_name)
                 if host is None:
                     continue
-                if group_hit or not words:
+                if group_hit or all(w in host.folded for w in words):
                     rows.append((host_name, host.sites))
                     continue
-                host_hit = all(w in host_name.lower() for w in words)
-                if host_hit:
-                    rows.append((host_name, host.sites))
-                    continue
-                sites = [s for s in host.sites if all(s.matches(w) for w in words)]
+                key = tuple(map(id, host.sites))
+                sites = matched.get(key)
+                if sites is None:
+                    sites = [s for s in host.sites if all(s.matches(w) for w in words)]
+                    matched[key] = sites
                 if sites:
                     rows.append((host_name, sites))
             if rows or group_hit and words:
