@@ -89,28 +89,25 @@ fi
 step "waiting for the molecule lanes"
 wait "$lanes_pid"
 [ -n "${core221_pid:-}" ] && wait "$core221_pid"
-mol_pass=0 mol_fail=0
+mol_pass=0 mol_fail=0 failed_logs=()
+molecule_result() { # title name log: the log whole, then its result counted and recorded
+  local rc
+  step "$1 (log)"
+  cat "$3" 2>/dev/null
+  rc=$(cat "${3%.log}.rc" 2>/dev/null || echo 1)
+  if [ "$rc" -eq 0 ]; then mol_pass=$((mol_pass + 1)); else mol_fail=$((mol_fail + 1)) failed_logs+=("$3"); fi
+  record "$2" "$rc"
+}
 for scenario in $SCENARIOS; do
-  step "molecule test -s $scenario (log)"
-  cat "$LOGS/molecule-$scenario.log" 2>/dev/null
-  rc=$(cat "$LOGS/molecule-$scenario.rc" 2>/dev/null || echo 1)
-  if [ "$rc" -eq 0 ]; then mol_pass=$((mol_pass + 1)); else mol_fail=$((mol_fail + 1)); fi
-  record "molecule $scenario" "$rc"
+  molecule_result "molecule test -s $scenario" "molecule $scenario" "$LOGS/molecule-$scenario.log"
 done
 if [ "$CORE221" != 0 ]; then
-  step "molecule test -s collection with ansible-core 2.21 (log)"
-  cat "$LOGS/core221-collection.log" 2>/dev/null
-  rc=$(cat "$LOGS/core221-collection.rc" 2>/dev/null || echo 1)
-  if [ "$rc" -eq 0 ]; then mol_pass=$((mol_pass + 1)); else mol_fail=$((mol_fail + 1)); fi
-  record "molecule collection (ansible-core 2.21)" "$rc"
+  molecule_result "molecule test -s collection with ansible-core 2.21" \
+    "molecule collection (ansible-core 2.21)" "$LOGS/core221-collection.log"
 fi
 
 # Why each failed scenario failed, next to the summary (a CI report may keep only the output's end).
-logs=$(for scenario in $SCENARIOS; do echo "$LOGS/molecule-$scenario.log"; done)
-[ "$CORE221" != 0 ] && logs="$logs $LOGS/core221-collection.log"
-for log in $logs; do
-  rc=$(cat "${log%.log}.rc" 2>/dev/null || echo 1)
-  [ "$rc" -ne 0 ] || continue
+for log in "${failed_logs[@]}"; do
   step "why $(basename "$log" .log) failed (its whole log is above)"
   grep -E '^(FAILED|ERROR) |^fatal: |^failed: |^E   |CRITICAL|Error: |^\* \[' "$log" | grep -v RETRYING | cut -c1-400 | head -n 40
 done
