@@ -34,8 +34,12 @@ CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # An argument written as is (no quoting needed in ExecStart=).
 PLAIN_ARG_RE = re.compile(r"^[A-Za-z0-9_./:=@+,-]+$")
 MAX_ARGS = 256
-# Where the role wsgi_workers writes the units (wsgi_workers_unit_dir's default).
+# Where the role wsgi_workers writes the units (wsgi_workers_unit_dir's default), the names they
+# have and the marker every one of them carries (wsgi_workers_marker; a unit test keeps the two
+# equal): the host checks find the units the role wrote with these.
 UNIT_DIR = "/etc/systemd/system"
+UNIT_PATTERNS = ["wsgi-*.service", "wsgi-*.timer"]
+UNIT_MARKER = "Managed by Ansible (role wsgi_workers)"
 
 
 def unit_base(site_name: str, name: str) -> str:

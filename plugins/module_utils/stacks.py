@@ -26,7 +26,8 @@ A stack:
 A web server:
   label, service, packages, binary (present once installed), test (the configuration test),
   conf_dir, sites_dir / enabled_dir (one file per site, enabled by a link), extra_dirs (more
-  files the role writes), marker (in every file the role writes: what it may remove)
+  files the role writes), marker (in every file the role writes: what it may remove), edited
+  (files of conf_dir the role edits in place: the host checks report their content)
 An application server with units of its own:
   label, unit_dir, patterns (of its unit files), marker
 """
@@ -47,6 +48,7 @@ WEB_SERVERS: dict[str, dict[str, Any]] = {
         "enabled_dir": "/etc/apache2/sites-enabled",
         "extra_dirs": [],
         "marker": "Managed by Ansible (role wsgi_apache)",
+        "edited": [],
     },
     "nginx": {
         "label": "Nginx",
@@ -59,6 +61,7 @@ WEB_SERVERS: dict[str, dict[str, Any]] = {
         "enabled_dir": "/etc/nginx/sites-enabled",
         "extra_dirs": ["/etc/nginx/conf.d"],
         "marker": "Managed by Ansible (role wsgi_nginx)",
+        "edited": ["nginx.conf"],
     },
 }
 

@@ -124,7 +124,21 @@ installed:
   type: dict
   returned: always
 managed:
-  description: Per web or app server, the files the collection's role wrote (with its marker).
+  description:
+    - Per web or app server, the files the collection's role wrote (with its marker); under
+      C(workers), the units of the sites' processes and timers the role wsgi_workers wrote in
+      C(workers_unit_dir).
+  type: dict
+  returned: always
+workers_unit_dir:
+  description: The directory searched for the units of the sites' processes and timers.
+  type: str
+  returned: always
+edited:
+  description:
+    - Per web server, the content of each file of its configuration its role edits in place
+      (the registry's C(edited), e.g. C(nginx.conf)), or null when it is missing, not UTF-8
+      or larger than 1 MiB (the role reads it itself then).
   type: dict
   returned: always
 rsync:
@@ -175,6 +189,11 @@ from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.wsgi.deploy.plugins.module_utils.certinfo import sites_certs  # noqa: E402
+from ansible_collections.wsgi.deploy.plugins.module_utils.site_services import (  # noqa: E402
+    UNIT_DIR,
+    UNIT_MARKER,
+    UNIT_PATTERNS,
+)
 from ansible_collections.wsgi.deploy.plugins.module_utils.stacks import (  # noqa: E402
     APP_SERVERS,
     WEB_SERVERS,
@@ -469,9 +488,25 @@ def uninstallable_packages(names: list[str], max_age: int) -> list[str]:
     return sorted(n for n in names if candidates.get(n) is None)
 
 
+def read_text(path: str, limit: int = 1 << 20) -> str | None:
+    """The content of a UTF-8 text file up to `limit` bytes, or None (missing, bigger, binary)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError:
+        return None
+    if len(data) > limit:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def servers_state() -> dict[str, Any]:
-    """Which web servers are installed, and the files the collection's roles wrote for each web
-    and application server of the stack registry."""
+    """Which web servers are installed, the files the collection's roles wrote for each web and
+    application server of the stack registry and for the sites' processes and timers, and the
+    content of the files the web servers' roles edit in place."""
     installed = {name: os.path.exists(web["binary"]) for name, web in WEB_SERVERS.items()}
     managed = {
         name: managed_files([web["sites_dir"], *web["extra_dirs"]], ["*.conf"], web["marker"])
@@ -479,7 +514,17 @@ def servers_state() -> dict[str, Any]:
     }
     for name, app in APP_SERVERS.items():
         managed[name] = managed_files([app["unit_dir"]], app["patterns"], app["marker"])
-    return {"installed": installed, "managed": managed}
+    managed["workers"] = managed_files([UNIT_DIR], UNIT_PATTERNS, UNIT_MARKER)
+    edited = {
+        name: {f: read_text(os.path.join(web["conf_dir"], f)) for f in web["edited"]}
+        for name, web in WEB_SERVERS.items()
+    }
+    return {
+        "installed": installed,
+        "managed": managed,
+        "workers_unit_dir": UNIT_DIR,
+        "edited": edited,
+    }
 
 
 def read_records(state_dir: str, names: list[str]) -> dict[str, Any]:
