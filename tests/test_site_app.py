@@ -280,6 +280,42 @@ def test_other_pip_failures_are_not_refusals() -> None:
     )
 
 
+def _cached(cache: Path, version: str, reqs: list[str], result: dict[str, Any]) -> None:
+    """pip's answer for (version, reqs) put in the check's cache (pip is not asked then)."""
+    import json
+
+    cache.mkdir(exist_ok=True)
+    key = pycheck.cache_key(version, reqs, "", None)
+    (cache / f"{key}.json").write_text(json.dumps(result))
+
+
+def test_the_sites_requirements_are_checked_per_present_site(tmp_path: Path) -> None:
+    """What the module and the action plugin both run: an explained Requires-Python failure is
+    an error naming the site, another failure a warning; absent sites, sites without
+    requirements and interpreters the host checks found unusable are not asked about."""
+    cache = tmp_path / "cache"
+    found = pycheck.explain(PIP_STDERR)
+    _cached(
+        cache, "3.11", ["Django>=6.0"], {"ok": False, "requires_python": found, "warning": None}
+    )
+    _cached(cache, "3.11", ["rare"], {"ok": True, "requires_python": None, "warning": "no wheel"})
+    _cached(cache, "3.11", ["fine"], {"ok": True, "requires_python": None, "warning": None})
+    py = "/usr/bin/python3"
+    sites = [
+        {"name": "newpy", "state": "present", "python": py, "requirements": ["Django>=6.0"]},
+        {"name": "sdist", "state": "present", "python": py, "requirements": ["rare"]},
+        {"name": "ok", "state": "present", "python": py, "requirements": ["fine"]},
+        {"name": "gone", "state": "absent", "python": py, "requirements": ["Django>=6.0"]},
+        {"name": "bare", "state": "present", "python": py, "requirements": []},
+        {"name": "nopy", "state": "present", "python": "/opt/x", "requirements": ["Django>=6.0"]},
+    ]
+    params = {"sites": sites, "pythons": {py: "3.11"}, "host": "web1", "debian": "12"}
+    errors, warnings = pycheck.check_sites({**params, "cache_dir": str(cache)}, "/nonexistent")
+    assert [e.split(":")[0] for e in errors] == ["site 'newpy'"]
+    assert errors[0] == pycheck.message("newpy", "web1", "3.11", "12", found)
+    assert warnings == ["site 'sdist': requirements not checked: no wheel"]
+
+
 @pytest.mark.parametrize(
     ("database", "field", "words"),
     [

@@ -143,3 +143,57 @@ def check(
         with open(cached, "w", encoding="utf-8") as handle:
             json.dump(result, handle)
     return result
+
+
+# The options of wsgi.deploy.python_requirements (its module documents them; the action plugin
+# that runs it on the controller validates them with this spec too).
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "sites": {"type": "list", "elements": "dict", "required": True},
+    "pythons": {"type": "dict", "required": True},
+    "host": {"type": "str", "required": True},
+    "debian": {"type": "str", "default": ""},
+    "cache_dir": {"type": "path", "default": ""},
+}
+
+
+def check_sites(params: dict[str, Any], python: str) -> tuple[list[str], list[str]]:
+    """(errors, warnings) for the present sites of `params` (ARGUMENT_SPEC's options), asking
+    the pip of `python` (the controller's). A site with no requirements, or whose interpreter
+    the host checks found unusable (they report that), is not asked about."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    for site in params["sites"]:
+        if site.get("state") != "present":
+            continue
+        reqs = list(site.get("requirements") or [])
+        req_file = None
+        source = site.get("source") or {}
+        if site.get("requirements_file") and source.get("type") == "local":
+            req_file = os.path.join(source["path"], site["requirements_file"])
+        if not reqs and not req_file:
+            continue
+        version = (params["pythons"] or {}).get(site["python"])
+        if not version:
+            continue
+        result = check(
+            python,
+            str(version),
+            reqs,
+            req_file,
+            site.get("pip_index_url"),
+            source.get("path") if source.get("type") == "local" else None,
+            params["cache_dir"] or None,
+        )
+        if result["requires_python"]:
+            errors.append(
+                message(
+                    site["name"],
+                    params["host"],
+                    str(version),
+                    params["debian"],
+                    result["requires_python"],
+                )
+            )
+        elif result["warning"]:
+            warnings.append(f"site '{site['name']}': requirements not checked: {result['warning']}")
+    return errors, warnings

@@ -10,7 +10,9 @@ DOCUMENTATION = r"""
 module: python_requirements
 short_description: Check that the sites' requirements can be installed for the target's Python
 description:
-  - Run on the controller (delegate_to localhost) by the preflight, before any host is changed.
+  - Runs on the controller, in the playbook's own process (an action plugin; the module is the
+    same check for a play that runs it as a module with C(delegate_to)), by the preflight, before
+    any host is changed.
     For each site with C(requirements) or a local C(requirements_file), asks pip's resolver
     (C(pip install --dry-run --python-version X.Y --only-binary=:all:)) whether they resolve for the
     Python version of the site's interpreter on the target. No package's code runs and nothing is
@@ -68,7 +70,6 @@ warnings_found:
   returned: always
 """
 
-import os  # noqa: E402
 import sys  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
@@ -76,49 +77,8 @@ from ansible_collections.wsgi.deploy.plugins.module_utils import pycheck  # noqa
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "sites": {"type": "list", "elements": "dict", "required": True},
-            "pythons": {"type": "dict", "required": True},
-            "host": {"type": "str", "required": True},
-            "debian": {"type": "str", "default": ""},
-            "cache_dir": {"type": "path", "default": ""},
-        },
-        supports_check_mode=True,
-    )
-    p = module.params
-    errors: list[str] = []
-    warnings: list[str] = []
-    for site in p["sites"]:
-        if site.get("state") != "present":
-            continue
-        reqs = list(site.get("requirements") or [])
-        req_file = None
-        source = site.get("source") or {}
-        if site.get("requirements_file") and source.get("type") == "local":
-            req_file = os.path.join(source["path"], site["requirements_file"])
-        if not reqs and not req_file:
-            continue
-        version = (p["pythons"] or {}).get(site["python"])
-        if not version:
-            continue  # the host checks report an unusable interpreter
-        result = pycheck.check(
-            sys.executable,
-            str(version),
-            reqs,
-            req_file,
-            site.get("pip_index_url"),
-            source.get("path") if source.get("type") == "local" else None,
-            p["cache_dir"] or None,
-        )
-        if result["requires_python"]:
-            errors.append(
-                pycheck.message(
-                    site["name"], p["host"], str(version), p["debian"], result["requires_python"]
-                )
-            )
-        elif result["warning"]:
-            warnings.append(f"site '{site['name']}': requirements not checked: {result['warning']}")
+    module = AnsibleModule(argument_spec=pycheck.ARGUMENT_SPEC, supports_check_mode=True)
+    errors, warnings = pycheck.check_sites(module.params, sys.executable)
     for warning in warnings:
         module.warn(warning)
     module.exit_json(changed=False, errors=errors, warnings_found=warnings)
