@@ -11,6 +11,7 @@ import fnmatch
 import json
 import os
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,6 +26,8 @@ from .redact import Redactor, collect_secret_values, is_secret_key
 # The collection's stack registry and site model decide stacks and modes (tui/.../sitemodel.py).
 DEFAULT_STACK = sitemodel.default_stack()
 TARGET_GROUP = "wsgi_servers"
+# Run by the Ansible's Python, never imported here (inventory_reader.py says why it is faster).
+READER = Path(__file__).with_name("inventory_reader.py")
 
 
 @dataclass(frozen=True)
@@ -337,10 +340,28 @@ def _model_problems(raw: list[Any], conf: dict[str, Any]) -> list[str]:
     return [e for e in found if "source.path" not in e and "not found: no" not in e]
 
 
+def host_variables(meta: dict[str, Any]) -> dict[str, Any]:
+    """Each host's variables from ``_meta``: ``hostvars`` as ``ansible-inventory --list`` gives
+    them, or (from ``inventory_reader``) each host's own vars over the part it shares with the
+    hosts of the same groups."""
+    own: dict[str, Any] = meta.get("hostvars") or {}
+    shared: list[dict[str, Any]] | None = meta.get("shared_vars")
+    if shared is None:
+        return own
+    host_shared: dict[str, int] = meta.get("host_shared") or {}
+    hostvars: dict[str, Any] = {}
+    for name, index in host_shared.items():
+        merged = {**shared[index], **own.get(name, {})}
+        hostvars[name] = {key: merged[key] for key in sorted(merged)}  # as --list sorts them
+    for name, value in own.items():
+        hostvars.setdefault(name, value)
+    return hostvars
+
+
 def parse_inventory_json(data: dict[str, Any], source: str) -> Inventory:
     """Build the model from ``ansible-inventory --list`` JSON."""
     inv = Inventory(source=source)
-    hostvars: dict[str, Any] = (data.get("_meta") or {}).get("hostvars") or {}
+    hostvars = host_variables(data.get("_meta") or {})
     for name, value in data.items():
         if name == "_meta" or not isinstance(value, dict):
             continue
@@ -394,10 +415,23 @@ def parse_inventory_json(data: dict[str, Any], source: str) -> Inventory:
     return inv
 
 
+def reader_command(source: str, use_reader: bool | None = None) -> list[str]:
+    """The command that lists the inventory: ``inventory_reader`` when the Ansible beside this
+    Python is the one that runs it (the console's own installation), else
+    ``ansible-inventory --list``."""
+    ansible_inventory = tool_path("ansible-inventory")
+    if use_reader is None:
+        use_reader = Path(ansible_inventory).parent == Path(sys.executable).parent
+    if use_reader:
+        return [sys.executable, str(READER), "-i", source]
+    return [ansible_inventory, "-i", source, "--list"]
+
+
 def load_inventory(
     source: str | Path, cwd: str | Path | None = None, timeout: float = 120
 ) -> Inventory:
-    """Run ``ansible-inventory -i SOURCE --list`` and parse it; errors are returned as values."""
+    """List the inventory with Ansible (``inventory_reader``, else ``ansible-inventory
+    --list``) and parse it; errors are returned as values."""
     source = str(source)
     started = time.perf_counter()
     env = dict(os.environ)
@@ -412,7 +446,7 @@ def load_inventory(
     env.update(inventory_env(cwd))  # a plain YAML inventory read once, not twice
     try:
         proc = subprocess.run(
-            [tool_path("ansible-inventory"), "-i", source, "--list"],
+            reader_command(source),
             capture_output=True,
             text=True,
             env=env,
