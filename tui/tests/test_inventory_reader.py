@@ -1,7 +1,9 @@
 """``inventory_reader`` gives every host the variables ``ansible-inventory --list`` gives it, with
 the group part shared: the same values on an inventory built to catch precedence mistakes (all
 levels setting the same keys), under Ansible's default and a reordered precedence, and whole
-per host where sharing would not be exact (``hash_behaviour = merge``)."""
+per host where sharing would not be exact (``hash_behaviour = merge``). It tries ``yaml`` before
+``auto`` (a plain YAML inventory read once): the operator's plugin list is kept, and the output
+is the same as in Ansible's order."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from wsgi_console.inventory import (
     parse_inventory_json,
     reader_command,
 )
+from wsgi_console.inventory_reader import yaml_before_auto
 from wsgi_console.paths import subprocess_path, tool_path
 
 KEYS = ("k_all", "k_group", "k_deep", "k_pri", "k_host")
@@ -159,3 +162,78 @@ def test_an_ansible_without_what_the_reader_uses_gets_ansible_inventory(
     read = _run([sys.executable, str(READER), "-i", str(inventory)], cwd, extra)
     assert "shared_vars" not in read["_meta"]
     assert read == listed
+
+
+@pytest.mark.parametrize(
+    ("plugins", "expected"),
+    [
+        ("host_list,script,auto,yaml,ini,toml", "host_list,script,yaml,auto,ini,toml"),
+        ("ansible.builtin.auto,ansible.builtin.yaml", "ansible.builtin.yaml,ansible.builtin.auto"),
+        ("yaml,auto", "yaml,auto"),
+        ("ini,auto", "ini,auto"),
+        ("yaml,ini", "yaml,ini"),
+        (
+            "community.docker.docker_containers,auto,ini,yaml",
+            "community.docker.docker_containers,yaml,auto,ini",
+        ),
+    ],
+)
+def test_yaml_moves_before_auto_and_nothing_else_moves(plugins: str, expected: str) -> None:
+    assert yaml_before_auto(plugins.split(",")) == expected.split(",")
+
+
+PLUGINS_SEEN = (
+    "import sys; sys.path.insert(0, sys.argv[1]); import inventory_reader as r\n"
+    "from ansible.inventory.manager import InventoryManager\n"
+    "from ansible.parsing.dataloader import DataLoader\n"
+    "r.order_plugins()\n"
+    "manager = InventoryManager(DataLoader(), sources=[])\n"
+    "print(','.join(p._load_name.removeprefix('ansible.builtin.')"
+    " for p in manager._fetch_inventory_plugins()))\n"
+)
+
+
+def _plugins_seen(cwd: Path, extra: dict[str, str]) -> str:
+    """The plugins, in order, that Ansible's InventoryManager tries in the reader's process."""
+    env = {**os.environ, "PATH": subprocess_path(), **extra}
+    proc = subprocess.run(
+        [sys.executable, "-c", PLUGINS_SEEN, str(READER.parent)],
+        capture_output=True, text=True, env=env, cwd=cwd, check=True,
+    )  # fmt: skip
+    return proc.stdout.strip()
+
+
+def test_the_operators_plugin_list_is_kept_and_only_reordered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANSIBLE_CONFIG", raising=False)
+    monkeypatch.delenv("ANSIBLE_INVENTORY_ENABLED", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.ansible.cfg of the machine's
+    tmp_path.chmod(0o755)  # Ansible ignores an ansible.cfg in a world-writable directory
+    assert _plugins_seen(tmp_path, {}) == "host_list,script,yaml,auto,ini,toml"  # Ansible's
+    cfg = tmp_path / "ansible.cfg"
+    cfg.write_text("[inventory]\nenable_plugins = auto, ini, yaml\n")
+    assert _plugins_seen(tmp_path, {}) == "yaml,auto,ini"
+    cfg.write_text("[inventory]\nenable_plugins = ini, host_list\n")
+    assert _plugins_seen(tmp_path, {}) == "ini,host_list"  # no auto: nothing to reorder
+    # The environment wins over the file, as in Ansible; so does ANSIBLE_CONFIG.
+    assert _plugins_seen(tmp_path, {"ANSIBLE_INVENTORY_ENABLED": "auto,yaml"}) == "yaml,auto"
+    other = tmp_path / "elsewhere.cfg"
+    other.write_text("[inventory]\nenable_plugins = auto, yaml\n")
+    assert _plugins_seen(tmp_path, {"ANSIBLE_CONFIG": str(other)}) == "yaml,auto"
+
+
+def test_a_plugin_configuration_still_reaches_auto(inventory: Path) -> None:
+    """Beside a plain YAML inventory, a file only ``auto`` reads (a ``constructed`` plugin
+    configuration): with ``yaml`` tried first the output is still Ansible's own."""
+    (inventory / "z-constructed.yml").write_text(
+        "plugin: ansible.builtin.constructed\ngroups:\n  addressed: ansible_host is defined\n"
+    )
+    cwd = inventory.parent
+    listed = _run([tool_path("ansible-inventory"), "-i", str(inventory), "--list"], cwd, {})
+    read = _run([sys.executable, str(READER), "-i", str(inventory)], cwd, {})
+    assert host_variables(read["_meta"]) == listed["_meta"]["hostvars"]
+    assert read["addressed"] == listed["addressed"] == {"hosts": ["web1"]}
+    model = load_inventory(inventory, cwd=cwd)
+    assert model.ok, model.errors
+    assert "addressed" in model.hosts["web1"].groups

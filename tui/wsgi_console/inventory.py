@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from . import sitemodel
-from .inventory_plugins import inventory_env
 from .paths import subprocess_path, tool_path
 from .redact import Redactor, collect_secret_values, is_secret_key
 
@@ -443,7 +442,6 @@ def load_inventory(
     )
     if not Path(source).exists():
         return Inventory(source=source, errors=[f"inventory not found: {source}"])
-    env.update(inventory_env(cwd))  # a plain YAML inventory read once, not twice
     try:
         proc = subprocess.run(
             reader_command(source),
