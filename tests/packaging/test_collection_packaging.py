@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+import sysconfig
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,9 @@ def _clean_ansible_env(tmp: Path) -> dict[str, str]:
 
 def _bundled_versions() -> dict[str, str]:
     """Collections installed in the venv (the ansible package's bundle): name -> version."""
-    site = Path(__import__("ansible_collections").__path__[0])
+    # Where pip put them, not ansible_collections.__path__[0]: once a test has loaded
+    # Ansible's collection finder, that can be this repository's collections/ directory.
+    site = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections"
     versions = {}
     for manifest in site.glob("*/*/MANIFEST.json"):
         info = json.loads(manifest.read_text())["collection_info"]
