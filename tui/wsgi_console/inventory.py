@@ -352,8 +352,6 @@ def host_variables(meta: dict[str, Any]) -> dict[str, Any]:
     for name, index in host_shared.items():
         merged = {**shared[index], **own.get(name, {})}
         hostvars[name] = {key: merged[key] for key in sorted(merged)}  # as --list sorts them
-    for name, value in own.items():
-        hostvars.setdefault(name, value)
     return hostvars
 
 
@@ -414,14 +412,12 @@ def parse_inventory_json(data: dict[str, Any], source: str) -> Inventory:
     return inv
 
 
-def reader_command(source: str, use_reader: bool | None = None) -> list[str]:
+def reader_command(source: str) -> list[str]:
     """The command that lists the inventory: ``inventory_reader`` when the Ansible beside this
     Python is the one that runs it (the console's own installation), else
     ``ansible-inventory --list``."""
     ansible_inventory = tool_path("ansible-inventory")
-    if use_reader is None:
-        use_reader = Path(ansible_inventory).parent == Path(sys.executable).parent
-    if use_reader:
+    if Path(ansible_inventory).parent == Path(sys.executable).parent:
         return [sys.executable, str(READER), "-i", source]
     return [ansible_inventory, "-i", source, "--list"]
 

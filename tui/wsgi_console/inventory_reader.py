@@ -36,6 +36,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 try:
     from ansible import constants as C
+    from ansible import context
     from ansible._internal._json._profiles import _inventory_legacy
     from ansible.cli.inventory import InventoryCLI
     from ansible.inventory.helpers import get_group_vars, sort_groups
@@ -93,6 +94,7 @@ class InventoryReader(InventoryCLI):
         self._shared: list[dict[str, Any]] = []
         self._shared_index: dict[tuple[str, ...], int] = {}
         self._host_shared: dict[str, int] = {}
+        self._whole: bool | None = None  # every host's variables from get_vars (decided once)
 
     # -- the pieces of VariableManager.get_vars an inventory has --------------------------
     def _basedirs(self) -> list[str]:
@@ -130,7 +132,9 @@ class InventoryReader(InventoryCLI):
 
     # -- InventoryCLI hooks ---------------------------------------------------------------
     def _get_host_variables(self, host: Any) -> dict[str, Any]:
-        if context_export() or not shareable():
+        if self._whole is None:  # the options are parsed by now; they do not change per host
+            self._whole = bool(context.CLIARGS.get("export")) or not shareable()
+        if self._whole:
             return super()._get_host_variables(host)
         key = tuple(sorted(g.name for g in host.get_groups()))
         index = self._shared_index.get(key)
@@ -152,12 +156,6 @@ class InventoryReader(InventoryCLI):
         return json.dumps(
             stuff, cls=_inventory_legacy.Encoder, sort_keys=True, separators=(",", ":")
         )
-
-
-def context_export() -> bool:
-    from ansible import context
-
-    return bool(context.CLIARGS.get("export"))
 
 
 def order_plugins() -> None:
