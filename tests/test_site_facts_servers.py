@@ -42,7 +42,7 @@ def test_the_workers_role_and_the_host_checks_agree_on_the_units() -> None:
     search with the role's own default directory, names and marker."""
     role_vars = yaml.safe_load((WORKERS / "vars" / "main.yml").read_text())
     defaults = yaml.safe_load((WORKERS / "defaults" / "main.yml").read_text())
-    tasks = yaml.safe_load((WORKERS / "tasks" / "main.yml").read_text())
+    tasks = yaml.safe_load((WORKERS / "tasks" / "units.yml").read_text())
     find = next(t for t in tasks if "ansible.builtin.find" in t)["ansible.builtin.find"]
     assert role_vars["wsgi_workers_marker"] == site_services.UNIT_MARKER
     assert defaults["wsgi_workers_unit_dir"] == site_services.UNIT_DIR
