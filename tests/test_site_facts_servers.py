@@ -70,3 +70,33 @@ def test_every_web_server_declares_the_files_its_role_edits() -> None:
         "apache": [],
         "nginx": ["nginx.conf"],
     }
+
+
+def test_a_server_serves_the_sites_whose_record_and_own_files_are_there() -> None:
+    """What a web server must keep serving through a change of its configuration: a site that
+    left the site list lost its server block and units (its record stays) and, when it comes
+    back, is served again, not checked first as if it had never stopped."""
+    nginx = {"stack": "nginx_gunicorn"}
+    records = {
+        "kept": nginx,
+        "left": nginx,  # its server block and units were removed when it left the list
+        "units-gone": nginx,  # a run died between removing its units and its server block
+        "on-apache": {"stack": "apache_mod_wsgi"},
+        "new": None,
+        "odd": {"stack": "no-such-stack"},
+    }
+    managed = {
+        "nginx": [
+            "/etc/nginx/sites-available/kept.conf",
+            "/etc/nginx/sites-available/units-gone.conf",
+            "/etc/nginx/conf.d/wsgi-deploy.conf",
+        ],
+        "apache": ["/etc/apache2/sites-available/on-apache.conf"],
+        "gunicorn": [
+            "/etc/systemd/system/gunicorn-kept.service",
+            "/etc/systemd/system/gunicorn-kept.socket",
+        ],
+        "workers": [],
+    }
+    assert facts.serving(records, managed) == {"apache": ["on-apache"], "nginx": ["kept"]}
+    assert facts.serving({"kept": nginx}, {}) == {"apache": [], "nginx": []}

@@ -8,6 +8,7 @@ import http.client
 import socket
 import ssl
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 HTTPS_PORT = 443
@@ -104,10 +105,18 @@ def checks_for(sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+PARALLEL = 8  # checks in flight at once (sites that boot at once share the CPUs)
+
+
 def check_all(
     port: int, checks: list[dict[str, Any]], https_port: int = HTTPS_PORT
 ) -> list[dict[str, Any]]:
-    return [check_one(port, c, https_port) for c in checks]
+    """Every check, run side by side (results in the order of ``checks``): sites that fail
+    cost one timeout together, not one each (30 sites down held a run for 15 minutes)."""
+    if len(checks) < 2:
+        return [check_one(port, c, https_port) for c in checks]
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, len(checks))) as pool:
+        return list(pool.map(lambda c: check_one(port, c, https_port), checks))
 
 
 def failures_text(results: list[dict[str, Any]]) -> str:

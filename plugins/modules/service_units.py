@@ -189,10 +189,11 @@ def main() -> None:
             to_enable.append(unit)
         if unit in now_running or unit in to_enable:
             started.append(unit)
-    for unit in to_disable:
-        do("disable", unit)
-    for unit in to_enable:
-        do("enable", unit)
+    # One systemctl each (systemd reloads its units once per call, not once per unit).
+    if to_disable:
+        do("disable", *to_disable)
+    if to_enable:
+        do("enable", *to_enable)
     done = now_running | set(restarted)
     for unit in p["restart"]:
         if unit not in done:

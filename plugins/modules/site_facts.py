@@ -119,6 +119,15 @@ records:
   description: Per site, its deployed-state record on the host (null when it has none).
   type: dict
   returned: always
+serving:
+  description:
+    - Per web server of the stack registry, the sites it serves now, those it must keep serving
+      through a change of its configuration; a site whose deployed-state record names one of the
+      server's stacks and whose own configuration files (server block or VirtualHost, units of
+      its application server) the roles wrote are still there. A site that left the site list
+      lost them, so it is not checked before it is served again.
+  type: dict
+  returned: always
 installed:
   description: Per web server of the stack registry, whether it is installed.
   type: dict
@@ -196,6 +205,7 @@ from ansible_collections.wsgi.deploy.plugins.module_utils.site_services import (
 )
 from ansible_collections.wsgi.deploy.plugins.module_utils.stacks import (  # noqa: E402
     APP_SERVERS,
+    STACKS,
     WEB_SERVERS,
     with_app_server,
 )
@@ -527,6 +537,27 @@ def servers_state() -> dict[str, Any]:
     }
 
 
+def serving(records: dict[str, Any], managed: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Per web server, the sites it serves now: a record naming one of its stacks, and every
+    file of the site's own configuration on that stack (its server block or VirtualHost, its
+    application server's units) written by the roles and still there (found by their marker)."""
+    present = {path for paths in managed.values() for path in paths}
+    out: dict[str, list[str]] = {name: [] for name in WEB_SERVERS}
+    for site, record in records.items():
+        stack = STACKS.get(str(record.get("stack"))) if isinstance(record, dict) else None
+        if stack is None:
+            continue
+        own = [
+            path.format(name=site)
+            for paths in stack["server_files"].values()
+            for path in paths
+            if "{name}" in path
+        ]
+        if own and all(path in present for path in own):
+            out[stack["web_server"]].append(site)
+    return out
+
+
 def read_records(state_dir: str, names: list[str]) -> dict[str, Any]:
     records: dict[str, Any] = {}
     for name in names:
@@ -626,18 +657,21 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
                     "for its Debian release, or it is a virtual package (name one that provides "
                     "it). Nothing was changed.",
                 )
+    records = read_records(params["state_dir"], [s["name"] for s in every])
+    servers = servers_state()
     result.update(
         errors=errors,
         packages_unknown=unknown,
         git=git,
         git_missing=git_missing,
-        records=read_records(params["state_dir"], [s["name"] for s in every]),
+        records=records,
+        serving=serving(records, servers["managed"]),
         rsync=shutil.which("rsync") is not None,
         apt_cache_age=apt_cache_age(),
         host=host_info(),
         tls=sites_certs(sites),
         packages=installed,
-        **servers_state(),
+        **servers,
     )
     return result
 

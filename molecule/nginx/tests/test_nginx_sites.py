@@ -298,6 +298,31 @@ def test_config_nginx_rejects_fails_the_play_and_keeps_the_old_sites(tmp_path: P
         assert _exec(container, "nginx -t -q && echo valid") == "valid"
 
 
+def test_a_site_that_leaves_the_list_and_comes_back_is_served_again(tmp_path: Path) -> None:
+    """Left out of the site list, a site loses its server block and its Gunicorn units (its
+    record and code stay). Listed again, it is served again: Nginx's change does not check it as
+    a site that never stopped serving (before, the run failed with 502 for it, restored the old
+    configuration, and every later run did the same)."""
+    containers = _containers()
+    sites = [s for s in copy.deepcopy(GROUP_VARS["wsgi_sites"]) if s["name"] != "hello-gthread"]
+
+    left = run_playbook("site.yml", _sites_inventory(tmp_path, sites))
+
+    assert left.rc == 0, left.output[-3000:]
+    for container in containers:
+        gone = "/etc/nginx/sites-available/hello-gthread.conf /etc/systemd/system/gunicorn-hello-*"
+        assert _exec(container, f"ls {gone} 2>/dev/null") == ""
+        assert _exec(container, "systemctl is-active gunicorn-hello-gthread.socket") != "active"
+        assert Site(container_ip(container), "gthread.example.test").get("/").status_code == 421
+
+    back = run_playbook("site.yml", molecule_inventory())
+
+    assert back.rc == 0, back.output[-3000:]
+    for container in containers:
+        resp = Site(container_ip(container), "gthread.example.test").get("/")
+        assert resp.status_code == 200 and resp.text.startswith("Hello World!"), resp.text[:300]
+
+
 # A no-op run makes a small, constant number of calls to each host, whatever its number of sites
 # (README "Converging in seconds"): users, dirs and files of every site in one call, one rsync,
 # one plan, one validated change per server, one switch, one check-and-record (the host checks
