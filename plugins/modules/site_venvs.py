@@ -241,7 +241,7 @@ def main() -> None:
             + ". The sites keep serving their current release; the next run builds it again.",
             changed=bool(built),
             built=built,
-            failed_sites=[site for site, _ in failed],
+            failed_sites=[site for site, problem in results.items() if problem],
         )
     module.exit_json(changed=True, built=built, failed_sites=[])
 
