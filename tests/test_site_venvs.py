@@ -16,7 +16,7 @@ from wsgi_testlib.modules import load_module
 from wsgi_testlib.wheel import build_wheel
 
 venvs = load_module("site_venvs")
-MARKER = ".wsgi-venv-complete"
+MARKER = venvs.VENV_MARKER
 
 
 @pytest.fixture(scope="module")
@@ -55,17 +55,17 @@ def test_the_requirements_file_then_the_requirements_then_the_stack_packages(
     own = _venv(tmp_path, "own", requirements=["demo-pkg==1.0"])
 
     with ThreadPoolExecutor(2) as pool:  # as the module builds them: side by side
-        problems = list(pool.map(lambda v: venvs.build(v, offline, False, MARKER), [pinned, own]))
+        problems = list(pool.map(lambda v: venvs.build(v, offline, False), [pinned, own]))
 
     assert problems == [None, None]
     assert _version(pinned) == "2.0"  # the stack's pin, installed last, wins
     assert _version(own) == "1.0"
     for venv in (pinned, own):
-        assert venvs.is_complete(venv, MARKER)
+        assert venvs.is_complete(venv)
         marker = Path(venv["dir"]) / MARKER
         assert marker.read_text() == f"{venv['venv_key']}\n"
         assert marker.stat().st_mode & 0o777 == 0o644
-    assert not venvs.is_complete({**own, "venv_key": "another-key"}, MARKER)
+    assert not venvs.is_complete({**own, "venv_key": "another-key"})
 
 
 def test_a_failed_build_names_the_site_masks_credentials_and_leaves_no_marker(
@@ -78,12 +78,12 @@ def test_a_failed_build_names_the_site_masks_credentials_and_leaves_no_marker(
         index_url="http://deploy:s3cr3t-token@127.0.0.1:9/simple",
     )
 
-    problem = venvs.build(broken, f"--find-links {wheels} --retries 0 --timeout 1", False, MARKER)
+    problem = venvs.build(broken, f"--find-links {wheels} --retries 0 --timeout 1", False)
 
     assert problem is not None and problem.startswith("pip install exited with 1: "), problem
     assert "no-such-package-anywhere" in problem
     assert "s3cr3t-token" not in problem
-    assert not venvs.is_complete(broken, MARKER)
+    assert not venvs.is_complete(broken)
     assert (Path(broken["dir"]) / "bin" / "python").exists()  # the next run reuses it
 
 

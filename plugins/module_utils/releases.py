@@ -108,7 +108,11 @@ def read_json(path: str) -> dict[str, Any] | None:
 
 def write_json(path: str, data: dict[str, Any], mode: int = 0o644) -> bool:
     """Write atomically; True when the content changed."""
-    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    return write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n", mode)
+
+
+def write_text(path: str, text: str, mode: int = 0o644) -> bool:
+    """Write atomically; True when the content changed."""
     try:
         with open(path, encoding="utf-8") as handle:
             if handle.read() == text:

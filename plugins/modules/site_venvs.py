@@ -82,10 +82,6 @@ options:
     description: Virtualenvs built at once (0, the default, the host's CPUs, at most 4).
     type: int
     default: 0
-  marker:
-    description: The marker file's name inside the virtualenv.
-    type: str
-    default: .wsgi-venv-complete
 author:
   - wsgi-deploy maintainers (@wsgi-deploy)
 """
@@ -122,6 +118,10 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.wsgi.deploy.plugins.module_utils.releases import (  # noqa: E402
+    VENV_MARKER,
+    write_text,
+)
 
 TAIL_LINES = 15
 _CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
@@ -132,9 +132,9 @@ def mask(text: str) -> str:
     return _CREDENTIALS.sub(r"\g<scheme>***@", text)
 
 
-def is_complete(venv: dict[str, Any], marker: str) -> bool:
+def is_complete(venv: dict[str, Any]) -> bool:
     try:
-        with open(os.path.join(venv["dir"], marker), encoding="utf-8") as handle:
+        with open(os.path.join(venv["dir"], VENV_MARKER), encoding="utf-8") as handle:
             return handle.read().strip() == venv["venv_key"]
     except OSError:
         return False
@@ -160,7 +160,7 @@ def steps(venv: dict[str, Any], extra_args: str, upgrade_pip: bool) -> list[list
     return out
 
 
-def build(venv: dict[str, Any], extra_args: str, upgrade_pip: bool, marker: str) -> str | None:
+def build(venv: dict[str, Any], extra_args: str, upgrade_pip: bool) -> str | None:
     """Build one virtualenv; None on success, else what went wrong."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
@@ -181,12 +181,7 @@ def build(venv: dict[str, Any], extra_args: str, upgrade_pip: bool, marker: str)
             lines = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-TAIL_LINES:]
             what = "python -m venv" if argv[1:3] == ["-m", "venv"] else "pip install"
             return mask(f"{what} exited with {proc.returncode}: " + "\n".join(lines))
-    path = os.path.join(venv["dir"], marker)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(venv["venv_key"] + "\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_text(os.path.join(venv["dir"], VENV_MARKER), venv["venv_key"] + "\n")
     return None
 
 
@@ -218,30 +213,28 @@ def main() -> None:
             "extra_args": {"type": "str", "default": ""},
             "upgrade_pip": {"type": "bool", "default": False},
             "parallel": {"type": "int", "default": 0},
-            "marker": {"type": "str", "default": ".wsgi-venv-complete"},
         },
         supports_check_mode=True,
     )
     p = module.params
-    todo = [v for v in p["venvs"] if not is_complete(v, p["marker"])]
+    todo = [v for v in p["venvs"] if not is_complete(v)]
     if module.check_mode or not todo:
         module.exit_json(changed=bool(todo), built=[v["site"] for v in todo], failed_sites=[])
     with ThreadPoolExecutor(max_workers=workers(p["parallel"], len(todo))) as pool:
-        problems = list(
-            pool.map(lambda v: build(v, p["extra_args"], p["upgrade_pip"], p["marker"]), todo)
-        )
+        problems = list(pool.map(lambda v: build(v, p["extra_args"], p["upgrade_pip"]), todo))
     results = dict(zip([v["site"] for v in todo], problems, strict=True))
     built = [site for site, problem in results.items() if problem is None]
-    failed = [(site, problem) for site, problem in results.items() if problem]
+    failed = {site: problem for site, problem in results.items() if problem}
     if failed:
         module.fail_json(
             msg="; ".join(
-                f"site '{site}': its virtualenv was not built: {why}" for site, why in failed
+                f"site '{site}': its virtualenv was not built: {why}"
+                for site, why in failed.items()
             )
             + ". The sites keep serving their current release; the next run builds it again.",
             changed=bool(built),
             built=built,
-            failed_sites=[site for site, problem in results.items() if problem],
+            failed_sites=list(failed),
         )
     module.exit_json(changed=True, built=built, failed_sites=[])
 
