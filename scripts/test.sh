@@ -34,6 +34,19 @@ record() { # name rc
   if [ "$2" -eq 0 ]; then passed=$((passed + 1)); results+=("PASS  $1"); else failed=$((failed + 1)); results+=("FAIL  $1"); fi
 }
 step() { printf '\n==> %s\n' "$*"; }
+failed_logs=()
+# One foreground suite: its output shown and kept in $LOGS/<name>.log, its result recorded; a
+# failed one's log is summed up again next to the summary (a CI report may keep only the end).
+suite() { # name command...
+  local name=$1 log rc
+  shift
+  log="$LOGS/$(echo "$name" | tr ' ' '-').log"
+  step "$name"
+  "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  record "$name" "$rc"
+  [ "$rc" -eq 0 ] || failed_logs+=("$log")
+}
 
 # One Molecule scenario, its output to its log (printed whole once every lane is done).
 run_scenario() {
@@ -70,26 +83,26 @@ if [ "$CORE221" != 0 ]; then
 fi
 
 {
-  step "yamllint"; yamllint -s . ; record yamllint $?
-  step "ansible-lint (production profile)"; ansible-lint -q ; record ansible-lint $?
-  step "ruff"; { ruff check . && ruff format --check . ; } ; record ruff $?
-  step "unit tests (site model)"; python -m pytest -q -p no:cacheprovider tests --ignore=tests/packaging ; record "unit tests" $?
-  step "collection packaging (tarball, requirements, execution environment, vagrant scenario)"
-  python -m pytest -q -p no:cacheprovider tests/packaging ; record "collection packaging" $?
+  suite yamllint yamllint -s .
+  suite ansible-lint ansible-lint -q
+  suite ruff sh -c 'ruff check . && ruff format --check .'
+  suite "unit tests" python -m pytest -q -p no:cacheprovider tests --ignore=tests/packaging
+  suite "collection packaging" python -m pytest -q -p no:cacheprovider tests/packaging
   step "ansible-test sanity (Python 3.11; pip output of its test environments in the log)"
   scripts/sanity.sh >"$LOGS/ansible-test-sanity.log" 2>&1 ; rc=$?
   grep -vE '^ *(Collecting|Downloading|Installing|Successfully|Using cached|Requirement already|━)' "$LOGS/ansible-test-sanity.log"
   record "ansible-test sanity" $rc
+  [ "$rc" -eq 0 ] || failed_logs+=("$LOGS/ansible-test-sanity.log")
   if [ -d tui/tests ]; then
-    step "admin console tests"; (cd tui && python -m pytest -q -p no:cacheprovider) ; record "console tests" $?
+    suite "console tests" sh -c 'cd tui && exec python -m pytest -q -p no:cacheprovider'
   fi
-  step "example apps"; PYTHON=python apps/run_tests.sh ; record "example apps" $?
+  suite "example apps" env PYTHON=python apps/run_tests.sh
 }
 
 step "waiting for the molecule lanes"
 wait "$lanes_pid"
 [ -n "${core221_pid:-}" ] && wait "$core221_pid"
-mol_pass=0 mol_fail=0 failed_logs=()
+mol_pass=0 mol_fail=0
 molecule_result() { # title name log: the log whole, then its result counted and recorded
   local rc
   step "$1 (log)"
@@ -109,7 +122,8 @@ fi
 # Why each failed scenario failed, next to the summary (a CI report may keep only the output's end).
 for log in "${failed_logs[@]}"; do
   step "why $(basename "$log" .log) failed (its whole log is above)"
-  grep -E '^(FAILED|ERROR) |^fatal: |^failed: |^E   |CRITICAL|Error: |^\* \[' "$log" | grep -v RETRYING | cut -c1-400 | head -n 40
+  why=$(grep -E '^(FAILED|ERROR) |^fatal: |^failed: |^E   |CRITICAL|Error: |^\* \[' "$log" | grep -v RETRYING | cut -c1-400 | head -n 40)
+  if [ -n "$why" ]; then echo "$why"; else tail -n 30 "$log" | cut -c1-400; fi
 done
 
 printf '\n==> summary\n'

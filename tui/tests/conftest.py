@@ -22,6 +22,9 @@ EVENTS = FIXTURES / "events"
 DEMO_INV = FIXTURES / "inventories" / "demo"
 PROD_INV = FIXTURES / "inventories" / "production"
 BROKEN_INV = FIXTURES / "inventories" / "broken"
+# The fixture project's slow task sleeps 30 s: a cancelled run that ends within this many seconds
+# was cut short by the cancel (what a cancel test asserts; its time is printed, not asserted).
+CANCEL_CUT_SHORT = 15.0
 PROJECT = FIXTURES / "project"
 
 
