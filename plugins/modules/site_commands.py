@@ -72,14 +72,11 @@ skipped:
 """
 
 import os  # noqa: E402
-import pwd  # noqa: E402
-import subprocess  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.wsgi.deploy.plugins.module_utils import procs  # noqa: E402
 from ansible_collections.wsgi.deploy.plugins.module_utils import releases as rel  # noqa: E402
-
-TAIL_LINES = 40
 
 
 def markers_path(state_dir: str, site: dict[str, Any]) -> str:
@@ -89,48 +86,12 @@ def markers_path(state_dir: str, site: dict[str, Any]) -> str:
     )
 
 
-def child_env(site: dict[str, Any], release_dir: str, account: pwd.struct_passwd) -> dict[str, str]:
-    """A clean environment for the wrapper (which adds the site's own); nothing of Ansible's."""
-    return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": site["data_dir"],
-        "USER": account.pw_name,
-        "LOGNAME": account.pw_name,
-        "LANG": "C.UTF-8",
-        "WSGI_RELEASE": release_dir,
-    }
-
-
 def run_as(
     site: dict[str, Any], argv: list[str], release_dir: str, timeout: int
 ) -> tuple[int | None, str]:
     """(exit code or None when killed after `timeout`, combined output) of argv in the release."""
-    account = pwd.getpwnam(site["run_user"])
-    try:
-        proc = subprocess.run(
-            [site["run_file"], *argv],
-            cwd="/",
-            env=child_env(site, release_dir, account),
-            user=account.pw_uid,
-            group=account.pw_gid,
-            extra_groups=os.getgrouplist(account.pw_name, account.pw_gid),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.output or b""
-        return None, out.decode("utf-8", "replace") if isinstance(out, bytes) else str(out)
-    return proc.returncode, proc.stdout.decode("utf-8", "replace")
-
-
-def tail(text: str) -> str:
-    lines = text.rstrip().splitlines()
-    shown = lines[-TAIL_LINES:]
-    more = f"[... {len(lines) - len(shown)} earlier lines]\n" if len(lines) > len(shown) else ""
-    return more + "\n".join(shown)
+    env = procs.site_env(site, release_dir, site["run_user"])
+    return procs.run([site["run_file"], *argv], env, site["run_user"], timeout)
 
 
 def site_release(site: dict[str, Any], releases: dict[str, Any]) -> dict[str, Any]:
@@ -169,7 +130,7 @@ def run_site(
             how = f"was killed after {cmd['timeout']} s" if code is None else f"exited {code}"
             out["error"] = (
                 f"site '{site['name']}': command '{cmd['name']}' ({point}, release "
-                f"{planned['release']}, as {site['run_user']}) {how}:\n{tail(output)}"
+                f"{planned['release']}, as {site['run_user']}) {how}:\n{procs.tail(output)}"
             )
             break
         out["ran"].append(cmd["name"])

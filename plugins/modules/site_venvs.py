@@ -113,11 +113,11 @@ failed_sites:
 import os  # noqa: E402
 import re  # noqa: E402
 import shlex  # noqa: E402
-import subprocess  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.wsgi.deploy.plugins.module_utils import procs  # noqa: E402
 from ansible_collections.wsgi.deploy.plugins.module_utils.releases import (  # noqa: E402
     VENV_MARKER,
     write_text,
@@ -165,30 +165,12 @@ def build(venv: dict[str, Any], extra_args: str, upgrade_pip: bool) -> str | Non
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     for argv in steps(venv, extra_args, upgrade_pip):
-        try:
-            proc = subprocess.run(
-                argv,
-                cwd=venv.get("chdir") or None,
-                env=env,
-                capture_output=True,
-                text=True,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except OSError as exc:
-            return f"{argv[0]} could not run: {exc}"
-        if proc.returncode != 0:
-            lines = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-TAIL_LINES:]
+        code, output = procs.run(argv, env, cwd=venv.get("chdir") or "/")
+        if code != 0:
             what = "python -m venv" if argv[1:3] == ["-m", "venv"] else "pip install"
-            return mask(f"{what} exited with {proc.returncode}: " + "\n".join(lines))
+            return mask(f"{what} exited with {code}: " + procs.tail(output, TAIL_LINES))
     write_text(os.path.join(venv["dir"], VENV_MARKER), venv["venv_key"] + "\n")
     return None
-
-
-def workers(parallel: int, count: int) -> int:
-    if parallel <= 0:
-        parallel = min(4, len(os.sched_getaffinity(0)) or 1)
-    return max(1, min(parallel, count))
 
 
 def main() -> None:
@@ -220,7 +202,7 @@ def main() -> None:
     todo = [v for v in p["venvs"] if not is_complete(v)]
     if module.check_mode or not todo:
         module.exit_json(changed=bool(todo), built=[v["site"] for v in todo], failed_sites=[])
-    with ThreadPoolExecutor(max_workers=workers(p["parallel"], len(todo))) as pool:
+    with ThreadPoolExecutor(max_workers=procs.workers(p["parallel"], len(todo))) as pool:
         problems = list(pool.map(lambda v: build(v, p["extra_args"], p["upgrade_pip"]), todo))
     results = dict(zip([v["site"] for v in todo], problems, strict=True))
     built = [site for site, problem in results.items() if problem is None]
