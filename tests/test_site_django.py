@@ -216,3 +216,14 @@ def test_database_keys() -> None:
     sqlite = {"engine": "sqlite", "local": False}  # each site's own file, in its data dir
     sqlite_db = {"database": sqlite}
     assert key({"data_dir": "/x", "database": sqlite}) != key({"data_dir": "/y", **sqlite_db})
+
+
+def test_a_site_whose_user_is_missing_is_its_own_error(tmp_path: Path) -> None:
+    gone = make_site(tmp_path, "gone", run_user="wsgi-no-such-user-here")
+    fine = make_site(tmp_path, "fine")
+
+    done = django_steps.run_all([gone, fine], plan(gone, fine), OPTIONS)
+
+    assert done[0].error is not None and done[0].error.startswith("site 'gone': its Django steps")
+    assert "wsgi-no-such-user-here" in done[0].error
+    assert done[1].error is None and done[1].migrated

@@ -187,8 +187,16 @@ def run_all(
     todo = [Site(s, releases[s["name"]], options) for s in sites if s["name"] in releases]
     locks = {database_key(t.site): threading.Lock() for t in todo}
     count = procs.workers(options.get("parallel", 0), len(todo))
+
+    def run(t: Site) -> None:
+        try:
+            t.run(locks[database_key(t.site)])
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # (an app user gone, a wrapper that is not there): that site's error, not a traceback
+            t.error = f"site '{t.site['name']}': its Django steps could not run: {exc!r}"
+
     with ThreadPoolExecutor(max_workers=count) as pool:
-        list(pool.map(lambda t: t.run(locks[database_key(t.site)]), todo))
+        list(pool.map(run, todo))
     return todo
 
 
