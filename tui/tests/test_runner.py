@@ -9,7 +9,7 @@ import time
 
 from wsgi_console.events import RunAggregate
 from wsgi_console.redact import Redactor
-from wsgi_console.runner import RunMessage, start_run
+from wsgi_console.runner import RunMessage, _children_map, start_run
 from wsgi_console.runspec import RunSpec
 
 from .conftest import CANCEL_CUT_SHORT, DEMO_INV, PROJECT
@@ -47,6 +47,35 @@ def test_check_run_streams_redacted_events_and_cleans_up() -> None:
     assert not os.path.exists(run.private_dir), "artifacts dir removed after the run"
 
 
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def slow_sleeps(root: int | None, timeout: float = 60) -> list[int]:
+    """The pids of the slow task's `sleep 30` among the descendants of `root` (once it runs)."""
+    deadline = time.monotonic() + timeout
+    while root and time.monotonic() < deadline:
+        children, found, pending = _children_map(), [], [root]
+        while pending:
+            pid = pending.pop()
+            pending.extend(children.get(pid, []))
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                    if fh.read().split(b"\0")[:2] == [b"sleep", b"30"]:
+                        found.append(pid)
+            except OSError:
+                continue
+        if found:
+            return found
+        time.sleep(0.05)
+    return []
+
+
 def test_cancel_cuts_the_run_short() -> None:
     spec = RunSpec(
         inventory=str(DEMO_INV),
@@ -68,6 +97,8 @@ def test_cancel_cuts_the_run_short() -> None:
         time.sleep(0.05)
     else:
         raise AssertionError("slow task never started")
+    sleeps = slow_sleeps(run.playbook_pid)
+    assert sleeps, "the slow task's sleep was not found under ansible-playbook"
     asked = time.monotonic()
     run.cancel()
     # The slow task sleeps 30 s: a run that ends well before that was cut short by the cancel.
@@ -75,6 +106,10 @@ def test_cancel_cuts_the_run_short() -> None:
     # running the Molecule lanes beside this suite makes it what it makes it).
     assert run.wait(CANCEL_CUT_SHORT), f"run did not stop within {CANCEL_CUT_SHORT} s of the cancel"
     print(f"the cancel took {time.monotonic() - asked:.2f} s")
+    # What makes a cancel quick: the task's own process (in a session of its own, which
+    # ansible-runner's kill of the playbook's process group misses, and which would keep the run
+    # waiting on its pty) is killed with the run, not left to finish its 30 s.
+    assert not [pid for pid in sleeps if alive(pid)], "the slow task's sleep outlived the cancel"
     assert run.status == "canceled"
     assert drain(run.queue)[-1].kind == "finished"
 
