@@ -5,6 +5,7 @@ pip's own words and masks the credentials of an index URL."""
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -15,8 +16,9 @@ import pytest
 from wsgi_testlib.modules import load_module
 from wsgi_testlib.wheel import build_wheel
 
-venvs = load_module("site_venvs")
-MARKER = venvs.VENV_MARKER
+venvs = load_module("site_venvs")  # makes the collection's module_utils importable
+RELEASES = "ansible_collections.wsgi.deploy.plugins.module_utils.releases"
+MARKER = importlib.import_module(RELEASES).VENV_MARKER
 
 
 @pytest.fixture(scope="module")

@@ -129,6 +129,20 @@ def write_text(path: str, text: str, mode: int = 0o644) -> bool:
     return True
 
 
+def venv_complete(venv_dir: str, key: str) -> bool:
+    """The virtualenv was built to the end for `key` (its marker, written last, holds the key)."""
+    try:
+        with open(os.path.join(venv_dir, VENV_MARKER), encoding="utf-8") as handle:
+            return handle.read().strip() == key
+    except OSError:
+        return False
+
+
+def mark_venv_complete(venv_dir: str, key: str) -> None:
+    """Written after the last step of a virtualenv's build: from now on releases may use it."""
+    write_text(os.path.join(venv_dir, VENV_MARKER), key + "\n")
+
+
 def link_target(path: str) -> str | None:
     try:
         return os.readlink(path)

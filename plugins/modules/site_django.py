@@ -121,10 +121,17 @@ def django_said(output: str) -> str:
 class Site:
     """The steps of one site, in order; `error` is set by the first that fails."""
 
-    def __init__(self, site: dict[str, Any], planned: dict[str, Any], options: dict[str, Any]):
+    def __init__(
+        self,
+        site: dict[str, Any],
+        planned: dict[str, Any],
+        options: dict[str, Any],
+        db_lock: threading.Lock,
+    ):
         self.site = site
         self.planned = planned
         self.options = options
+        self.db_lock = db_lock  # shared by the sites on the same database (database_key)
         self.collected = False
         self.migrated = False
         self.warnings: list[str] = []
@@ -140,7 +147,7 @@ class Site:
             f"exited {code}:\n{procs.tail(output)}"
         )
 
-    def run(self, db_lock: threading.Lock) -> None:
+    def run(self) -> None:
         user = self.site["run_user"]
         if self.options["collectstatic"] and self.site.get("collectstatic"):
             code, out = self.manage(None, "collectstatic", "--noinput", "-v", "1")
@@ -153,7 +160,7 @@ class Site:
                 return self.fail("manage.py check --deploy (errors, not warnings)", code, out)
             self.warnings = warnings_of(out)
         if self.options["migrate"]:
-            with db_lock:
+            with self.db_lock:
                 self.migrate(user)
         return None
 
@@ -184,13 +191,17 @@ def run_all(
     sites: list[dict[str, Any]], releases: dict[str, Any], options: dict[str, Any]
 ) -> list[Site]:
     """Every site's steps, side by side; one lock per database, taken around its migrations."""
-    todo = [Site(s, releases[s["name"]], options) for s in sites if s["name"] in releases]
-    locks = {database_key(t.site): threading.Lock() for t in todo}
+    locks: dict[tuple[str, ...], threading.Lock] = {}
+    todo = [
+        Site(s, releases[s["name"]], options, locks.setdefault(database_key(s), threading.Lock()))
+        for s in sites
+        if s["name"] in releases
+    ]
     count = procs.workers(options.get("parallel", 0), len(todo))
 
     def run(t: Site) -> None:
         try:
-            t.run(locks[database_key(t.site)])
+            t.run()
         except Exception as exc:  # pylint: disable=broad-exception-caught
             # (an app user gone, a wrapper that is not there): that site's error, not a traceback
             t.error = f"site '{t.site['name']}': its Django steps could not run: {exc!r}"

@@ -198,7 +198,7 @@ def plan_site(site: dict[str, Any], params: dict[str, Any], check: bool) -> dict
         "problems": problems,
         "legacy": os.path.isdir(site["src_dir"]) and not os.path.islink(site["src_dir"]),
     }
-    out["venv_ready"] = os.path.exists(os.path.join(out["venv_dir"], rel.VENV_MARKER))
+    out["venv_ready"] = rel.venv_complete(out["venv_dir"], key)
     wanted = {"code_hash": code_hash, "venv_key": key}
     if current_manifest and all(current_manifest.get(k) == v for k, v in wanted.items()):
         release_dir = os.path.join(site["releases_dir"], str(current))

@@ -119,8 +119,8 @@ from typing import Any  # noqa: E402
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.wsgi.deploy.plugins.module_utils import procs  # noqa: E402
 from ansible_collections.wsgi.deploy.plugins.module_utils.releases import (  # noqa: E402
-    VENV_MARKER,
-    write_text,
+    mark_venv_complete,
+    venv_complete,
 )
 
 TAIL_LINES = 15
@@ -133,11 +133,7 @@ def mask(text: str) -> str:
 
 
 def is_complete(venv: dict[str, Any]) -> bool:
-    try:
-        with open(os.path.join(venv["dir"], VENV_MARKER), encoding="utf-8") as handle:
-            return handle.read().strip() == venv["venv_key"]
-    except OSError:
-        return False
+    return venv_complete(venv["dir"], venv["venv_key"])
 
 
 def steps(venv: dict[str, Any], extra_args: str, upgrade_pip: bool) -> list[list[str]]:
@@ -169,7 +165,7 @@ def build(venv: dict[str, Any], extra_args: str, upgrade_pip: bool) -> str | Non
         if code != 0:
             what = "python -m venv" if argv[1:3] == ["-m", "venv"] else "pip install"
             return mask(f"{what} exited with {code}: " + procs.tail(output, TAIL_LINES))
-    write_text(os.path.join(venv["dir"], VENV_MARKER), venv["venv_key"] + "\n")
+    mark_venv_complete(venv["dir"], venv["venv_key"])
     return None
 
 
