@@ -294,9 +294,14 @@ async def test_live_view_task_names_are_readable(size: tuple[int, int]) -> None:
         assert task.get_render_width(table) - 2 >= longest  # no task name is cut
         for label in ("ok", "chg", "fail", "unr"):
             assert label in shown, (size, shown)
-        # The footer shows the screen's own keys, the last one included.
-        footer = screen_text(app)[-1]
-        assert "Cancel" in footer and "Check→apply" in footer and "Quit" in footer, footer
+        # The footer shows the screen's own keys, the last one included. Textual fills it in
+        # after the screen is up (a bindings signal), later on a loaded machine: waited for.
+        keys = ("Cancel", "Check→apply", "Quit")
+        try:
+            await wait_for(pilot, lambda: all(k in screen_text(app)[-1] for k in keys), 10.0)
+        except AssertionError:
+            footer = screen_text(app)[-1]
+            raise AssertionError(f"the footer lacks one of {keys}: {footer!r}") from None
 
 
 async def test_apache_sites_show_their_resolved_mode(make_app: AppFactory, tmp_path: Path) -> None:
