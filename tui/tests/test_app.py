@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from textual.command import CommandList
 from textual.widgets import DataTable, Input, Static, Tree
 
 from wsgi_console.app import WsgiConsole
@@ -331,10 +332,14 @@ async def test_theme_toggle_and_command_palette(make_app: AppFactory) -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"History")
-        await pilot.pause(0.3)
+        # The palette searches in a worker: Enter picks a command once one is highlighted.
+        await wait_for(
+            pilot,
+            lambda: any(c.highlighted is not None for c in app.screen.query(CommandList)),
+            10.0,
+        )
         await pilot.press("enter")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, HistoryScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), 10.0)
 
 
 def big_run_events(hosts: list[str]) -> list[dict[str, Any]]:

@@ -169,7 +169,11 @@ async def test_a_second_console_follows_a_live_run_and_never_marks_it_interrupte
         second = make_app()  # same data dir
         async with second.run_test(size=SIZE) as other:
             await started(other, second)
-            await other.pause(0.5)  # its start-up pass over the history has run
+            # Its start-up pass over the history (a worker thread, started at mount) has run.
+            await wait_for(
+                other,
+                lambda: not any(w.group == "orphans" and not w.is_finished for w in second.workers),
+            )
             record = second.history.get_run(run_id)
             assert record is not None and record.status == "running", record.status
             await other.press("h")
