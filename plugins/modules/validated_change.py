@@ -243,8 +243,12 @@ def apply_service(params: dict[str, Any], restart: bool) -> tuple[str, int, str]
     if rc == 0 and action == "reload" and before:
         # A server that cannot take a configuration at reload may keep running the old one (Nginx
         # logs the error and keeps its workers): a reload that took starts new children.
+        # A server that exits at the reload instead (Apache when it cannot open a log file) is
+        # told as such, whenever it goes during the wait.
         deadline = time.monotonic() + params["reload_timeout"]
         while not (children(main_pid(service)) - before):
+            if not service_active(service):
+                return action, 1, f"{service} is not running after the {action}"
             if time.monotonic() >= deadline:
                 return (
                     action,
