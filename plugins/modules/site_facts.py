@@ -72,7 +72,8 @@ options:
       - When a site's C(packages) are not all installed, each must have an installation
         candidate in the host's package index, or the site is refused. An index older than this
         (seconds; the apt tasks' C(cache_valid_time)) is refreshed first (C(apt-get update), as
-        the install would do; not a change of the host's configuration).
+        the install would do; not a change of the host's configuration), waiting up to 120 s
+        for another apt that holds the index's lock.
     type: int
     default: 3600
 author:
@@ -478,17 +479,38 @@ def parse_candidates(policy: str) -> dict[str, str | None]:
     return found
 
 
+# Seconds an index refresh waits for another apt's lock (the apt module's lock_timeout is 60).
+APT_LOCK_TIMEOUT = 120
+
+
+def refresh_index(max_age: int, lock_timeout: float = APT_LOCK_TIMEOUT) -> bool:
+    """The package index is at most max_age old, refreshed (`apt-get update`) when it was
+    older. Another apt holding the index's lock (apt-daily's refresh, another run on this host)
+    is waited for, bounded; apt-get itself does not wait for that lock. False when the index
+    could not be refreshed."""
+    import time
+
+    deadline = time.monotonic() + lock_timeout
+    while apt_cache_age() > max_age:
+        update = subprocess.run(
+            ["apt-get", "update", "-qq"], capture_output=True, text=True, check=False,
+            timeout=600, env={**os.environ, "LC_ALL": "C"},
+        )  # fmt: skip
+        if update.returncode == 0:
+            return True
+        if "Could not get lock" not in update.stderr or time.monotonic() > deadline:
+            return False
+        time.sleep(1)  # then the other apt may have refreshed it (the age is read again)
+    return True
+
+
 def uninstallable_packages(names: list[str], max_age: int) -> list[str]:
     """Of packages that are not installed, those apt has no candidate for, after refreshing an
     index older than max_age; none when the index cannot tell (apt's install then says why)."""
     if not names or not shutil.which("apt-cache"):
         return []
-    if apt_cache_age() > max_age:
-        update = subprocess.run(
-            ["apt-get", "update", "-qq"], capture_output=True, text=True, check=False, timeout=600
-        )
-        if update.returncode != 0:
-            return []
+    if not refresh_index(max_age):
+        return []
     proc = subprocess.run(
         ["apt-cache", "policy", "--", *names], capture_output=True, text=True, check=False
     )

@@ -7,14 +7,27 @@ from __future__ import annotations
 
 import base64
 import os
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from safety_support import APPS, FRESH, LIVE, NGINX, SITES, STACK, exec_in, hello_text, state
+from safety_support import (
+    APPS,
+    FRESH,
+    LIVE,
+    NGINX,
+    SITES,
+    STACK,
+    exec_in,
+    hello_text,
+    inventory,
+    state,
+)
 from wsgi_testlib.playbook import JSON_CALLBACK, first_failures, json_report, run_playbook
 
 SiteList = list[dict[str, Any]]
@@ -378,6 +391,72 @@ def test_fresh_host_is_untouched_by_refused_runs() -> None:
     )
     assert rc != 0
     assert "departamentos" not in exec_in(FRESH, "cat /etc/hosts")[1]
+
+
+# Holds apt's index lock the way another apt-get update does (apt takes a POSIX record lock on
+# the file: python's lockf is the same kind), for as many seconds as it is told.
+HOLD_APT_LOCK = """
+import fcntl, pathlib, sys, time
+handle = open("/var/lib/apt/lists/lock", "w")
+fcntl.lockf(handle, fcntl.LOCK_EX)
+pathlib.Path("/run/wsgi-test-apt-held").write_text(str(time.time()))
+time.sleep(float(sys.argv[1]))
+pathlib.Path("/run/wsgi-test-apt-released").write_text(str(time.time()))
+"""
+HOLD_SECONDS = 60
+
+
+def _task_start(report: dict[str, Any], name: str) -> float:
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            if task["task"]["name"].endswith(name):  # "<role> : <name>"
+                return datetime.fromisoformat(task["task"]["duration"]["start"]).timestamp()
+    raise AssertionError(f"no task {name!r} in the run")
+
+
+def test_the_package_check_waits_while_another_apt_holds_the_index(tmp_path: Path) -> None:
+    """A stale index whose lock another apt holds (apt-daily's refresh at that moment, or a
+    second run on the host) is refreshed once the lock is free, and a package apt does not know
+    is still refused. The check took the locked index for one that cannot tell and let the site
+    through (seen when the batched cases above refreshed one host's index at once). In check
+    mode, so that the old behaviour, had it come back, changes nothing on the fresh host."""
+    rc, out = exec_in(FRESH, "rm -f /run/wsgi-test-apt-*")
+    assert rc == 0, out
+    held = subprocess.run(
+        ["docker", "exec", "-d", FRESH, "python3", "-c", HOLD_APT_LOCK, str(HOLD_SECONDS)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert held.returncode == 0, held.stderr
+    rc, out = exec_in(
+        FRESH,
+        "for i in $(seq 50); do [ -e /run/wsgi-test-apt-held ] && exit 0; sleep 0.2; done; exit 1",
+    )
+    assert rc == 0, "the lock holder did not take apt's lock"
+    # Stale once the lock is held (creating the lock file touches the index's directory).
+    stamp = "/var/lib/apt/periodic/update-success-stamp"
+    rc, out = exec_in(
+        FRESH,
+        f"touch -d '-3 hours' /var/lib/apt/lists; [ ! -e {stamp} ] || touch -d '-3 hours' {stamp}",
+    )
+    assert rc == 0, out
+
+    sites = SITES + [bad(packages=["wsgi-no-such-package"])]
+    run = run_playbook(
+        "site.yml", inventory(tmp_path, sites, [FRESH]), "--check", env=JSON_CALLBACK
+    )
+
+    report = json_report(run.output)
+    failure = first_failures(report).get(FRESH, ("", ""))
+    assert run.rc != 0, run.output[-3000:]
+    assert (
+        "field 'packages': 'wsgi-no-such-package' cannot be installed on this host" in failure[1]
+    ), failure or run.output[-3000:]
+    # And the lock was in the way: the host checks started while it was held.
+    rc, released = exec_in(FRESH, "cat /run/wsgi-test-apt-released")
+    assert rc == 0, "the lock holder had not let go when the refusal came"
+    checks = _task_start(report, "Check the host against its sites (read-only)")
+    assert checks < float(released), "the host checks started after the lock was released"
+    exec_in(FRESH, "rm -f /run/wsgi-test-apt-*")
 
 
 def test_remove_the_host_setup() -> None:
