@@ -15,15 +15,21 @@ PEBBLE = "wsgi-mol-tls-pebble"
 MANAGEMENT = {"wsgi-mol-tls-apache": 15000, "wsgi-mol-tls-nginx": 15001}
 
 
+# The roots fetched by this test session: a Pebble makes a new root each time it starts, so a
+# file an earlier (interrupted) run left in the ephemeral directory is never trusted.
+_FETCHED: set[int] = set()
+
+
 def root_of(management_port: int) -> Path:
     """The root CA of the Pebble on that management port (made when it starts)."""
     path = EPHEMERAL / f"pebble-{management_port}-root.pem"
-    if not path.exists():
+    if management_port not in _FETCHED:
         session = https_session("pebble", str(EPHEMERAL / "pki" / "root.pem"))
         url = f"https://{container_ip(PEBBLE)}:{management_port}/roots/0"
         pem = session.get(url, timeout=30).text
         assert "BEGIN CERTIFICATE" in pem
         path.write_text(pem)
+        _FETCHED.add(management_port)
     return path
 
 
